@@ -1,0 +1,158 @@
+"""Runs cells in one persistent __main__ namespace, with top-level await."""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import sys
+import time
+import traceback
+import types
+from ast import PyCF_ALLOW_TOP_LEVEL_AWAIT
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .interrupts import Interrupter
+from .output import OutputCapture
+from .protocol import Frame, positive_int
+from .reaper import Reaper
+
+if TYPE_CHECKING:
+    import asyncio
+
+CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
+DEFAULT_MAX_OUTPUT_CHARS = 1 << 20
+CANCEL_SECONDS = 1.0  # how long an interrupted coroutine may take to honour cancel()
+
+
+@dataclass(frozen=True)
+class Cell:
+    id: int
+    code: str
+    max_output_chars: int
+
+    @classmethod
+    def from_frame(cls, frame: Frame) -> Cell:
+        """Validates an `execute` frame (ValueError if it fails the schema)."""
+        code = frame.get("code")
+        if not isinstance(code, str):
+            raise ValueError("'code' must be a string")
+        budget = frame.get("maxOutputChars", DEFAULT_MAX_OUTPUT_CHARS)
+        if type(budget) is not int or budget < 0:
+            raise ValueError("'maxOutputChars' must be a non-negative integer")
+        return cls(positive_int(frame, "id"), code, budget)
+
+
+class Executor:
+    def __init__(self, capture: OutputCapture, interrupter: Interrupter, reaper: Reaper) -> None:
+        self._capture = capture
+        self._interrupter = interrupter
+        self._reaper = reaper
+        main = types.ModuleType("__main__")  # a clean one: the bootstrap's stays private
+        main.__builtins__ = builtins  # type: ignore[attr-defined]
+        sys.modules["__main__"] = main
+        self._namespace = main.__dict__
+        self._stdin = sys.stdin  # fd 0 is /dev/null: input() raises EOFError
+        self._devnull = os.open(os.devnull, os.O_RDONLY)
+        self._runner_pid = os.getpid()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[object] | None = None
+
+    def run(self, cell: Cell) -> Frame:
+        """Runs one cell and returns its `done` frame, sent after all its output."""
+        self._capture.begin(cell.id, cell.max_output_chars)
+        os.dup2(self._devnull, 0)
+        sys.stdin = self._stdin
+        self._interrupter.install()
+        filename = f"<cell-{cell.id}>"
+        # mtime None: linecache.checkcache never evicts it. Tracebacks and
+        # inspect.getsource read the cell's lines from here.
+        linecache.cache[filename] = (len(cell.code), None, cell.code.splitlines(True), filename)
+        mark = self._reaper.mark()
+        error: BaseException | None = None
+        started = time.perf_counter()
+        self._interrupter.arm(cell.id)
+        try:
+            self._interrupter.call_user(lambda: self._execute(cell.code, filename))
+        except BaseException as raised:
+            error = raised
+        duration_ms = (time.perf_counter() - started) * 1000
+        if os.getpid() != self._runner_pid:
+            # A process forked by user code finished the cell: it is not the runner.
+            os._exit(self._outcome(error, interrupted=False)[1])
+        interrupted = self._interrupter.disarm()
+        self._settle_task()
+        outcome, exit_code = self._outcome(error, interrupted)
+        if outcome == "interrupted":
+            self._reaper.reap(mark)
+        dropped = self._capture.end()
+        return {
+            "type": "done",
+            "id": cell.id,
+            "exitCode": exit_code,
+            "outcome": outcome,
+            "dropped": dropped,
+            "durationMs": round(duration_ms, 3),
+        }
+
+    def _execute(self, source: str, filename: str) -> None:
+        code = compile(source, filename, "exec", PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        if not code.co_flags & CO_COROUTINE:
+            exec(code, self._namespace)
+            return
+        loop = self._event_loop()
+        self._task = loop.create_task(eval(code, self._namespace))
+        loop.run_until_complete(self._task)
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        import asyncio  # only sessions that await pay for it
+
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)  # user code may have reset it (asyncio.run does)
+        return self._loop
+
+    def _settle_task(self) -> None:
+        """Cancels the cell's coroutine if an interrupt left it pending."""
+        task, self._task = self._task, None
+        if task is None or self._loop is None:
+            return
+        if not task.done():
+            import asyncio
+
+            task.cancel()
+            try:
+                self._loop.run_until_complete(asyncio.wait([task], timeout=CANCEL_SECONDS))
+            except Exception:
+                pass  # a broken loop: the next async cell makes a new one if closed
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise later
+
+    def _outcome(self, error: BaseException | None, interrupted: bool) -> tuple[str, int]:
+        if error is None:
+            return "completed", 0
+        if isinstance(error, SystemExit):
+            return "completed", self._exit_status(error)
+        self._print_traceback(error)
+        if interrupted and isinstance(error, KeyboardInterrupt):
+            return "interrupted", 130
+        return "exception", 1  # a KeyboardInterrupt nobody asked for is user code's own
+
+    def _exit_status(self, stop: SystemExit) -> int:
+        if stop.code is None:
+            return 0
+        if isinstance(stop.code, int):
+            return stop.code & 0xFF  # what the process would exit with: -1 → 255
+        self._capture.stderr().write(f"{stop.code}\n")  # as Python does for sys.exit("msg")
+        return 1
+
+    def _print_traceback(self, error: BaseException) -> None:
+        # Drop the runner's frames: the traceback starts at the first cell frame.
+        tb = error.__traceback__
+        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+            tb = tb.tb_next
+        error.__traceback__ = tb
+        sys.last_type, sys.last_value, sys.last_traceback = type(error), error, tb  # for pdb.pm()
+        # Our writer, not sys.stderr: user code may have redirected that.
+        self._capture.stderr().write("".join(traceback.format_exception(error)))

@@ -1,0 +1,136 @@
+"""Frames on the wire: writing ours to the host and reading the host's."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from typing import BinaryIO, NoReturn
+
+Frame = dict[str, object]
+MAX_LINE = 64 << 20  # host lines up to 64 MiB are accepted; longer ones are skipped
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Writes all of `data`. The interrupt handler never raises in this frame, so a
+    KeyboardInterrupt cannot cut a frame in half (see interrupts.py)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def die(diag_fd: int, what: str) -> NoReturn:
+    """Reports an internal failure on the container's stderr and ends the runner."""
+    message = f"mcp-sandbox runner: {what}: " + " | ".join(traceback.format_exc().splitlines())
+    try:
+        os.write(diag_fd, message.encode("utf-8", "backslashreplace") + b"\n")
+    finally:
+        os._exit(70)
+
+
+def start_daemon(name: str, target: Callable[[], None], diag_fd: int) -> threading.Thread:
+    """Starts a runner thread; the runner cannot work without any of them, so a crash ends it."""
+
+    def guarded() -> None:
+        try:
+            target()
+        except BaseException:
+            die(diag_fd, f"thread {name} failed")
+
+    thread = threading.Thread(target=guarded, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+class Channel:
+    """Sends frames on a private copy of the container's stdout.
+
+    os.dup makes the copy close-on-exec, so subprocesses never hold it; fd 1 itself
+    is then free to become the capture pipe."""
+
+    def __init__(self) -> None:
+        self._fd = os.dup(1)
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def send(self, frame: Frame) -> None:
+        data = json.dumps(frame, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        with self._lock:
+            write_all(self._fd, data + b"\n")
+
+    def warn(self, message: str) -> None:
+        self.send({"type": "log", "level": "warn", "message": message})
+
+    def _forget(self) -> None:
+        # A process forked by user code is not the runner: it must never write frames.
+        os.close(self._fd)
+        self._fd = -1
+        self._lock = threading.Lock()
+
+
+def read_line(reader: BinaryIO) -> bytes | None:
+    """The next line (b"" at end of input), or None for a line over MAX_LINE, skipped."""
+    line = reader.readline(MAX_LINE + 1)
+    if len(line) <= MAX_LINE or line.endswith(b"\n"):
+        return line
+    while line and not line.endswith(b"\n"):
+        line = reader.readline(1 << 20)
+    return None
+
+
+def positive_int(frame: Mapping[str, object], key: str) -> int:
+    value = frame.get(key)
+    if type(value) is not int or value <= 0:
+        raise ValueError(f"{key!r} must be a positive integer")
+    return value
+
+
+Handler = Callable[[Frame], None]
+
+
+class Inbox:
+    """The stdin reader thread: decodes host frames and hands each to its handler.
+
+    A handler raises ValueError for a frame that fails its schema. Such frames, like
+    unknown types and undecodable lines, are ignored with a `log` warning."""
+
+    def __init__(
+        self,
+        reader: BinaryIO,
+        channel: Channel,
+        handlers: Mapping[str, Handler],
+        on_eof: Callable[[], None],
+    ) -> None:
+        self._reader = reader
+        self._channel = channel
+        self._handlers = handlers
+        self._on_eof = on_eof
+
+    def run(self) -> None:
+        while True:
+            line = read_line(self._reader)
+            if line is None:
+                self._channel.warn(f"ignored a line longer than {MAX_LINE} bytes")
+            elif not line:
+                self._on_eof()
+                return
+            elif line.strip():
+                self._dispatch(line)
+
+    def _dispatch(self, line: bytes) -> None:
+        try:
+            frame = json.loads(line)
+        except (ValueError, RecursionError):
+            self._channel.warn(f"ignored a line that is not JSON ({len(line)} bytes)")
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            self._channel.warn(f"ignored a frame of unknown type {str(kind)[:40]!r}")
+            return
+        try:
+            handler(frame)
+        except ValueError as error:
+            self._channel.warn(f"ignored a {kind} frame: {error}")

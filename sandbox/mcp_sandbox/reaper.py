@@ -1,0 +1,144 @@
+"""Kills the processes an interrupted cell started, fork bombs included."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import NamedTuple
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+SWEEP_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Mark:
+    """When a cell started, in the terms of /proc/<pid>/stat: the clock tick (the
+    resolution of a process's start time) and the last pid the kernel handed out, which
+    tells apart processes started within that same tick before and after the mark."""
+
+    tick: int
+    last_pid: int
+
+    def precedes(self, pid: int, start_tick: int) -> bool:
+        return start_tick > self.tick or (start_tick == self.tick and pid > self.last_pid)
+
+
+EVERYTHING = Mark(tick=-1, last_pid=0)
+
+
+class _Proc(NamedTuple):
+    ppid: int
+    start: int
+    state: str
+
+
+def _stat(pid: int) -> _Proc | None:
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            data = os.read(fd, 4096).decode("ascii", "replace")
+        finally:
+            os.close(fd)
+    except OSError:
+        return None  # gone meanwhile
+    fields = data[data.rfind(")") + 2 :].split()  # the name in (...) may hold anything
+    return _Proc(ppid=int(fields[1]), start=int(fields[19]), state=fields[0])
+
+
+class Reaper:
+    """Finds the session's processes started since a Mark and stops, then kills them.
+
+    The session is every descendant of the watcher (it is the child subreaper, so
+    orphans stay in the tree); PID 1, the watcher and the runner are never touched.
+    Everything found is first frozen with SIGSTOP, sweeping again until a sweep finds
+    nothing new and running, so a fork bomb cannot outpace us; then all get SIGKILL."""
+
+    def __init__(self, watcher: int) -> None:
+        self._watcher = watcher
+        self._runner = os.getpid()
+        self._loadavg = os.open("/proc/loadavg", os.O_RDONLY)
+
+    def mark(self) -> Mark:
+        tick = time.clock_gettime_ns(time.CLOCK_BOOTTIME) * TICKS_PER_SECOND // 1_000_000_000
+        try:  # "0.00 0.01 0.05 1/123 4567": the last field is the last pid allocated
+            last_pid = int(os.pread(self._loadavg, 128, 0).split()[4])
+        except (OSError, IndexError, ValueError):
+            last_pid = 0
+        return Mark(tick=tick, last_pid=last_pid)
+
+    def reap(self, since: Mark) -> int:
+        """Kills what started after `since`; returns how many processes."""
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while True:
+            found = self._started_since(since)
+            running = [pid for pid, proc in found.items() if proc.state not in "TtZX"]
+            if not running or time.monotonic() > deadline:
+                break
+            for pid in running:
+                _signal(pid, signal.SIGSTOP)
+            time.sleep(0.001)  # let the stops land before looking again
+        for pid in found:
+            _signal(pid, signal.SIGKILL)
+        self._reap_children(found, deadline)
+        return len(found)
+
+    def _started_since(self, since: Mark) -> dict[int, _Proc]:
+        table: dict[int, _Proc] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit() and (proc := _stat(int(name))) is not None:
+                table[int(name)] = proc
+        spared = {1, self._watcher, self._runner}
+        return {
+            pid: proc
+            for pid, proc in table.items()
+            if pid not in spared and since.precedes(pid, proc.start) and self._in_session(pid, table)
+        }
+
+    def _in_session(self, pid: int, table: dict[int, _Proc]) -> bool:
+        for _ in range(len(table)):  # bounded: a ppid loop cannot exist, but be safe
+            proc = table.get(pid)
+            if proc is not None and proc.ppid == self._watcher:
+                return True
+            if proc is None or proc.ppid <= 1:
+                return False
+            pid = proc.ppid
+        return False
+
+    def _reap_children(self, killed: dict[int, _Proc], deadline: float) -> None:
+        # Our own killed children would stay zombies and hold pids (the pids limit
+        # counts them): wait for those that no Popen object will wait for.
+        owned = _popen_pids()
+        children = [pid for pid, p in killed.items() if p.ppid == self._runner and pid not in owned]
+        while children and time.monotonic() < deadline + SWEEP_SECONDS:
+            children = [pid for pid in children if not _reaped(pid)]
+            if children:
+                time.sleep(0.001)
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass  # already gone, or not ours
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
+
+
+def _popen_pids() -> set[int]:
+    classes = tuple(
+        module.Popen
+        for module in (sys.modules.get("subprocess"), sys.modules.get("multiprocessing.popen_fork"))
+        if module is not None
+    )
+    if not classes:
+        return set()
+    return {obj.pid for obj in gc.get_objects() if isinstance(obj, classes)}

@@ -1,0 +1,57 @@
+"""Entry point: wires the parts, says `ready`, then runs cells in arrival order."""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+from typing import BinaryIO
+
+from .execution import Cell, Executor
+from .facts import gather_facts
+from .interrupts import Interrupter
+from .output import OutputCapture
+from .protocol import Channel, Frame, Inbox, positive_int, start_daemon, write_all
+from .reaper import EVERYTHING, Reaper
+from .rpc import PendingCalls
+
+
+def main(reader: BinaryIO, boot: Frame) -> None:
+    """Called by the bootstrap with its stdin reader and the decoded boot frame."""
+    diag = os.dup(2)  # the container's stderr, for our own last words
+    channel = Channel()  # before the capture takes fd 1
+    capture = OutputCapture(channel, diag)
+    reaper = Reaper(watcher=os.getppid())
+    interrupter = Interrupter(protected=[write_all.__code__])
+    executor = Executor(capture, interrupter, reaper)
+    calls = PendingCalls()  # for mcp.runtime (later): rpc_response frames resolve these
+    cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
+
+    def on_eof() -> None:
+        # The host is gone (Podman closes stdin when the attach ends): stop
+        # everything the session started and leave.
+        reaper.reap(EVERYTHING)
+        os._exit(0)
+
+    inbox = Inbox(
+        reader,
+        channel,
+        handlers={
+            "execute": lambda frame: cells.put(Cell.from_frame(frame)),
+            "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
+            "rpc_response": calls.resolve,
+        },
+        on_eof=on_eof,
+    )
+    channel.send(
+        {
+            "type": "ready",
+            "nonce": boot["nonce"],
+            "python": "%d.%d.%d" % sys.version_info[:3],
+            "pid": os.getpid(),
+            "facts": gather_facts(),
+        }
+    )
+    start_daemon("stdin-reader", inbox.run, diag)
+    while True:  # executions never interleave: one at a time, in arrival order
+        channel.send(executor.run(cells.get()))

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * Frame schemas for the sandbox channel (docs/protocol.md). Every frame from the sandbox
+ * is untrusted: it is parsed with these schemas, and anything that does not fit is dropped.
+ */
+
+const executionId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const mountFactSchema = z.object({
+  target: z.string().max(4096),
+  fstype: z.string().max(256),
+  options: z.array(z.string().max(4096)).max(256),
+});
+export type MountFact = z.infer<typeof mountFactSchema>;
+
+export const sandboxFactsSchema = z.object({
+  uid: z.number().int(),
+  gid: z.number().int(),
+  groups: z.array(z.number().int()).max(1024),
+  capEff: z.string().max(32),
+  capPrm: z.string().max(32),
+  capBnd: z.string().max(32),
+  capAmb: z.string().max(32),
+  capInh: z.string().max(32),
+  noNewPrivs: z.number().int(),
+  seccomp: z.number().int(),
+  mounts: z.array(mountFactSchema).max(1024),
+  memoryLimitBytes: count.nullable(),
+  memorySwapLimitBytes: count.nullable(),
+  pidsLimit: count.nullable(),
+  netInterfaces: z.array(z.string().max(64)).max(256),
+  cwd: z.string().max(4096),
+  home: z.string().max(4096).nullable(),
+  rlimitNproc: z.number().int().nullable(),
+  rlimitNofile: z.number().int().nullable(),
+  errors: z.array(z.string().max(4096)).max(256),
+});
+export type SandboxFacts = z.infer<typeof sandboxFactsSchema>;
+
+export const readyFrameSchema = z.object({
+  type: z.literal('ready'),
+  nonce: z.string().max(128),
+  python: z.string().max(64),
+  pid: z.number().int(),
+  facts: sandboxFactsSchema,
+});
+
+export const outputFrameSchema = z.object({
+  type: z.enum(['stdout', 'stderr']),
+  id: executionId,
+  data: z.string(),
+});
+
+export const doneFrameSchema = z.object({
+  type: z.literal('done'),
+  id: executionId,
+  exitCode: z.number().int().min(-255).max(255),
+  outcome: z.enum(['completed', 'exception', 'interrupted']),
+  dropped: z.object({ stdout: count, stderr: count }),
+  durationMs: z.number().nonnegative(),
+});
+
+export const exitedFrameSchema = z.object({
+  type: z.literal('exited'),
+  nonce: z.string().max(128),
+  exitCode: z.number().int().nullable(),
+  signal: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  memoryLimitBytes: count.nullable(),
+});
+
+export const rpcRequestFrameSchema = z.object({
+  type: z.literal('rpc_request'),
+  id: executionId,
+  execId: executionId,
+  payload: z.record(z.string(), z.unknown()),
+});
+
+export const logFrameSchema = z.object({
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(16_384),
+});
+
+export const sandboxFrameSchema = z.discriminatedUnion('type', [
+  readyFrameSchema,
+  outputFrameSchema,
+  doneFrameSchema,
+  exitedFrameSchema,
+  rpcRequestFrameSchema,
+  logFrameSchema,
+]);
+export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
+export type ReadyFrame = z.infer<typeof readyFrameSchema>;
+export type DoneFrame = z.infer<typeof doneFrameSchema>;
+export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
+export type OutputFrame = z.infer<typeof outputFrameSchema>;
+
+/** Host → sandbox frames. Built by us, so plain types suffice. */
+export interface SandboxModule {
+  source: string;
+  package: boolean;
+}
+
+export type HostFrame =
+  | { type: 'boot'; nonce: string; modules: Record<string, SandboxModule>; entry: string }
+  | { type: 'execute'; id: number; code: string; maxOutputChars: number }
+  | { type: 'interrupt'; id: number }
+  | { type: 'rpc_response'; id: number; success: true; payload: Record<string, unknown> }
+  | { type: 'rpc_response'; id: number; success: false; error: string };

@@ -1,0 +1,164 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { parseLogLevel, type LogLevel } from '../logger.js';
+import { parseByteSize } from './byte-size.js';
+
+/**
+ * Every environment variable the bridge reads, validated once at startup. Invalid values
+ * stop startup with the variable named: a silently ignored limit is a security bug.
+ */
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off', '']))
+  .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
+
+const envSchema = z.object({
+  MCP_BRIDGE_RUNTIME: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['auto', 'podman', 'docker']))
+    .default('auto')
+    .describe('Container engine to use; auto tries Docker and Podman sockets'),
+  MCP_BRIDGE_IMAGE: z.string().trim().min(1).default('python:3.14-slim'),
+  MCP_BRIDGE_TIMEOUT: integer(1, 86_400).default(30),
+  MCP_BRIDGE_MAX_TIMEOUT: integer(1, 86_400).default(120),
+  MCP_BRIDGE_MEMORY: z
+    .string()
+    .default('512m')
+    .transform((value, ctx) => {
+      const bytes = parseByteSize(value);
+      if (bytes === undefined || bytes < 32 * 1024 * 1024) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a size of at least 32m, e.g. 512m or 1g',
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
+  MCP_BRIDGE_PIDS: integer(16, 32_768).default(128),
+  MCP_BRIDGE_CPUS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of CPUs, e.g. 1 or 0.5')
+    .transform(Number)
+    .pipe(z.number().positive().max(1024))
+    .optional(),
+  MCP_BRIDGE_CONTAINER_USER: z
+    .string()
+    .trim()
+    .regex(/^\d+:\d+$/, 'must be numeric uid:gid, e.g. 65534:65534')
+    // Security: compare numerically, "00:0" is root too.
+    .refine((value) => Number(value.split(':')[0]) !== 0, 'must not be root (uid 0)')
+    .default('65534:65534'),
+  MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT: integer(0, 7 * 86_400).default(300),
+  MCP_BRIDGE_STATE_DIR: z.string().trim().min(1).optional(),
+  MCP_BRIDGE_OUTPUT_MODE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['compact', 'toon']))
+    .default('compact'),
+  MCP_BRIDGE_LOG_LEVEL: z
+    .string()
+    .default('info')
+    .transform((value, ctx) => {
+      const level = parseLogLevel(value);
+      if (!level) {
+        ctx.addIssue({ code: 'custom', message: 'must be one of DEBUG, INFO, WARNING, ERROR' });
+        return z.NEVER;
+      }
+      return level;
+    }),
+  MCP_BRIDGE_LOG_FILE: z.string().trim().min(1).optional(),
+  MCP_BRIDGE_ALLOW_SELF_SERVER: flag.default(false),
+  MCP_SERVERS_CONFIG: z.string().trim().min(1).optional(),
+  MCP_BRIDGE_OUTPUT_LIMIT: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MCP_BRIDGE_QUEUE_LIMIT: integer(1, 1000).default(16),
+  MCP_BRIDGE_INTERRUPT_GRACE: integer(1, 60).default(2),
+  DOCKER_HOST: z.string().trim().min(1).optional(),
+});
+
+export interface BridgeConfig {
+  runtime: 'auto' | 'podman' | 'docker';
+  dockerHost: string | undefined;
+  image: string;
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  memoryBytes: number;
+  pidsLimit: number;
+  cpus: number | undefined;
+  containerUser: string;
+  idleTimeoutSeconds: number;
+  stateDir: string;
+  outputMode: 'compact' | 'toon';
+  logLevel: LogLevel;
+  logFile: string | undefined;
+  allowSelfServer: boolean;
+  serversConfigPath: string | undefined;
+  outputLimitChars: number;
+  queueLimit: number;
+  interruptGraceSeconds: number;
+}
+
+/** Reads the bridge's settings from `env`; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
+  // Empty strings are how MCP clients' config files usually "unset" a variable.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.MCP_BRIDGE_TIMEOUT > e.MCP_BRIDGE_MAX_TIMEOUT) {
+    throw new ConfigError(
+      `Invalid environment: MCP_BRIDGE_TIMEOUT (${e.MCP_BRIDGE_TIMEOUT}) exceeds MCP_BRIDGE_MAX_TIMEOUT (${e.MCP_BRIDGE_MAX_TIMEOUT})`,
+    );
+  }
+  return {
+    runtime: e.MCP_BRIDGE_RUNTIME,
+    dockerHost: e.DOCKER_HOST,
+    image: e.MCP_BRIDGE_IMAGE,
+    defaultTimeoutSeconds: e.MCP_BRIDGE_TIMEOUT,
+    maxTimeoutSeconds: e.MCP_BRIDGE_MAX_TIMEOUT,
+    memoryBytes: e.MCP_BRIDGE_MEMORY,
+    pidsLimit: e.MCP_BRIDGE_PIDS,
+    cpus: e.MCP_BRIDGE_CPUS,
+    containerUser: e.MCP_BRIDGE_CONTAINER_USER,
+    idleTimeoutSeconds: e.MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT,
+    stateDir: expandHome(e.MCP_BRIDGE_STATE_DIR ?? '~/MCPs'),
+    outputMode: e.MCP_BRIDGE_OUTPUT_MODE,
+    logLevel: e.MCP_BRIDGE_LOG_LEVEL,
+    logFile: e.MCP_BRIDGE_LOG_FILE,
+    allowSelfServer: e.MCP_BRIDGE_ALLOW_SELF_SERVER,
+    serversConfigPath: e.MCP_SERVERS_CONFIG ? expandHome(e.MCP_SERVERS_CONFIG) : undefined,
+    outputLimitChars: e.MCP_BRIDGE_OUTPUT_LIMIT,
+    queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
+    interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
+  };
+}
+
+function expandHome(value: string): string {
+  if (value === '~') return os.homedir();
+  if (value.startsWith('~/')) return path.join(os.homedir(), value.slice(2));
+  return path.resolve(value);
+}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import type Dockerode from 'dockerode';
+import { RuntimeUnavailableError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { dockerClient } from './docker-client.js';
+import { engineCandidates, type EngineCandidate, type EngineKind } from './engine-candidates.js';
+import { findExecutable } from './find-executable.js';
+import { startPodmanService, type OwnedPodmanService } from './podman-service.js';
+
+export interface LocatedEngine {
+  docker: Dockerode;
+  kind: EngineKind;
+  version: string;
+  apiVersion: string;
+  dockerHost: string;
+  source: string;
+  /** Set when we started the Podman service ourselves and must stop it at exit. */
+  ownedService: OwnedPodmanService | undefined;
+}
+
+const PROBE_TIMEOUT_MS = 3000;
+const SERVICE_START_TIMEOUT_MS = 15_000;
+
+/**
+ * Finds a reachable Docker-API engine. When none answers but the `podman` binary exists,
+ * starts `podman system service` and uses that.
+ */
+export async function locateEngine(
+  runtime: 'auto' | EngineKind,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocatedEngine> {
+  const candidates = engineCandidates({ runtime, env, home: os.homedir(), uid: os.userInfo().uid });
+  const tried: string[] = [];
+  for (const candidate of candidates) {
+    if (candidate.dockerHost.startsWith('unix://') && !existsSync(candidate.dockerHost.slice(7))) {
+      continue;
+    }
+    const result = await probe(candidate);
+    if (typeof result === 'string') {
+      tried.push(`${candidate.dockerHost} (${candidate.source}): ${result}`);
+      continue;
+    }
+    if (runtime !== 'auto' && result.kind !== runtime) {
+      tried.push(
+        `${candidate.dockerHost} (${candidate.source}): is ${result.kind}, not ${runtime}`,
+      );
+      continue;
+    }
+    logger.info(
+      { engine: result.kind, version: result.version, dockerHost: candidate.dockerHost },
+      'container engine found',
+    );
+    return { ...result, ownedService: undefined };
+  }
+
+  const podman = runtime === 'docker' ? undefined : findExecutable('podman');
+  if (podman) {
+    const service = startPodmanService(podman, logger);
+    const candidate = {
+      dockerHost: service.dockerHost,
+      source: 'podman system service (started by the bridge)',
+      expected: 'podman' as const,
+    };
+    const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
+    let last = 'did not answer';
+    while (Date.now() < deadline) {
+      if (existsSync(service.dockerHost.slice(7))) {
+        const result = await probe(candidate);
+        if (typeof result !== 'string') return { ...result, ownedService: service };
+        last = result;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await service.stop();
+    tried.push(`${service.dockerHost} (podman system service we started): ${last}`);
+  }
+  throw new RuntimeUnavailableError(noEngineMessage(runtime, tried));
+}
+
+async function probe(
+  candidate: EngineCandidate,
+): Promise<Omit<LocatedEngine, 'ownedService'> | string> {
+  try {
+    const prober = dockerClient(candidate.dockerHost, PROBE_TIMEOUT_MS);
+    const version = await prober.version();
+    const isPodman = (version.Components ?? []).some((component) => /podman/i.test(component.Name));
+    return {
+      docker: dockerClient(candidate.dockerHost),
+      kind: isPodman ? 'podman' : 'docker',
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      dockerHost: candidate.dockerHost,
+      source: candidate.source,
+    };
+  } catch (error: unknown) {
+    return errorMessage(error);
+  }
+}
+
+function noEngineMessage(runtime: 'auto' | EngineKind, tried: string[]): string {
+  const wanted =
+    runtime === 'auto' ? 'Podman or Docker' : runtime === 'podman' ? 'Podman' : 'Docker';
+  const lines = [
+    `No container engine is reachable: run_python needs ${wanted} to run code in a sandbox.`,
+    tried.length > 0
+      ? `Tried:\n  ${tried.join('\n  ')}`
+      : 'No engine API socket was found in the usual places.',
+    'To fix: install Podman (Debian/Ubuntu: sudo apt-get install podman; macOS: brew install podman && podman machine init && podman machine start)',
+    'or Docker (https://docs.docker.com/get-docker/) and make sure it is running,',
+    'or set DOCKER_HOST to your engine API socket (e.g. unix:///run/podman/podman.sock).',
+    'Then run: npx mcp-server-code-execution-mode doctor',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,247 @@
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { ConfigError } from '../errors.js';
+import type { EngineKind } from './engine-candidates.js';
+import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
+
+const MiB = 1024 * 1024;
+
+/** Everything that shapes the sandbox container; the caller builds it from config. */
+export interface HardeningSettings {
+  /**
+   * The engine decides how two options must be spelled (see buildContainerCreateOptions).
+   * Optional only so that settings used just for verifyHardening need not name it;
+   * buildContainerCreateOptions refuses to build without it.
+   */
+  engine?: EngineKind | undefined;
+  /**
+   * Podman only, required there: a file holding our seccomp profile, readable by the
+   * Podman service (see writeSeccompProfileFile). Docker gets the profile inline.
+   */
+  seccompProfilePath?: string | undefined;
+  image: string;
+  /** Numeric "uid:gid", e.g. "65534:65534". */
+  user: string;
+  memoryBytes: number;
+  pidsLimit: number;
+  cpus?: number | undefined;
+  /** Writable, noexec tmpfs sizes (SPEC §3: /tmp 64m, /workspace 128m). */
+  tmpSizeBytes: number;
+  workspaceSizeBytes: number;
+  /** /run and /var/tmp: Podman adds them unsized and writable unless we mount them. */
+  runSizeBytes: number;
+  varTmpSizeBytes: number;
+  shmSizeBytes: number;
+  /** RLIMIT_NOFILE and RLIMIT_NPROC (soft = hard). nproc counts per host uid (HOST-NOTES). */
+  nofile: number;
+  nproc: number;
+  labels: Record<string, string>;
+  command: string[];
+}
+
+export type HardeningDefaults = Pick<
+  HardeningSettings,
+  | 'tmpSizeBytes'
+  | 'workspaceSizeBytes'
+  | 'runSizeBytes'
+  | 'varTmpSizeBytes'
+  | 'shmSizeBytes'
+  | 'nofile'
+  | 'nproc'
+>;
+
+/** The sizes and limits nobody configures; a fresh object per call. */
+export function hardeningDefaults(): HardeningDefaults {
+  return {
+    tmpSizeBytes: 64 * MiB,
+    workspaceSizeBytes: 128 * MiB,
+    runSizeBytes: 1 * MiB,
+    varTmpSizeBytes: 1 * MiB,
+    shmSizeBytes: 8 * MiB,
+    // Host ceilings here: nofile ≤ 20000, nproc ≤ 32768 (HOST-NOTES). PidsLimit is the
+    // real per-sandbox cap; nproc is shared by every sandbox running as the same uid.
+    nofile: 4096,
+    nproc: 16384,
+  };
+}
+
+export const WORKSPACE_DIR = '/workspace';
+
+export interface ExpectedTmpfs {
+  target: string;
+  sizeBytes: number;
+  /** False: mounted read-only (/var/tmp); /run is rw but root-owned 0755. */
+  readWrite: boolean;
+}
+
+/** What the sandbox should report about itself (docs/protocol.md `facts`). */
+export interface ExpectedFacts {
+  uid: number;
+  gid: number;
+  memoryLimitBytes: number;
+  pidsLimit: number;
+  tmpfs: ExpectedTmpfs[];
+  shmSizeBytes: number;
+  cwd: string;
+  home: string;
+  rlimitNofile: number;
+  rlimitNproc: number;
+  netInterfaces: string[];
+}
+
+/** Parses a numeric "uid:gid"; throws ConfigError otherwise (names would need /etc/passwd). */
+export function parseUser(user: string): { uid: number; gid: number } {
+  const match = /^(\d{1,10}):(\d{1,10})$/.exec(user);
+  if (!match) throw new ConfigError(`Container user must be numeric uid:gid, got "${user}"`);
+  const uid = Number(match[1]);
+  const gid = Number(match[2]);
+  // Security: the sandbox must never run as root, whatever the config said.
+  if (uid === 0) throw new ConfigError('Container user must not be root (uid 0)');
+  return { uid, gid };
+}
+
+/** The facts the sandbox must report if every setting took. */
+export function expectedFacts(settings: HardeningSettings): ExpectedFacts {
+  const { uid, gid } = parseUser(settings.user);
+  return {
+    uid,
+    gid,
+    memoryLimitBytes: settings.memoryBytes,
+    pidsLimit: settings.pidsLimit,
+    tmpfs: [
+      { target: '/tmp', sizeBytes: settings.tmpSizeBytes, readWrite: true },
+      { target: WORKSPACE_DIR, sizeBytes: settings.workspaceSizeBytes, readWrite: true },
+      { target: '/run', sizeBytes: settings.runSizeBytes, readWrite: true },
+      { target: '/var/tmp', sizeBytes: settings.varTmpSizeBytes, readWrite: false },
+    ],
+    shmSizeBytes: settings.shmSizeBytes,
+    cwd: WORKSPACE_DIR,
+    home: WORKSPACE_DIR,
+    rlimitNofile: settings.nofile,
+    rlimitNproc: settings.nproc,
+    netInterfaces: ['lo'],
+  };
+}
+
+function checkSettings(settings: HardeningSettings): void {
+  const positive: [string, number][] = [
+    ['memoryBytes', settings.memoryBytes],
+    ['pidsLimit', settings.pidsLimit],
+    ['tmpSizeBytes', settings.tmpSizeBytes],
+    ['workspaceSizeBytes', settings.workspaceSizeBytes],
+    ['runSizeBytes', settings.runSizeBytes],
+    ['varTmpSizeBytes', settings.varTmpSizeBytes],
+    ['shmSizeBytes', settings.shmSizeBytes],
+    ['nofile', settings.nofile],
+    ['nproc', settings.nproc],
+  ];
+  for (const [name, value] of positive) {
+    // Security: 0 means "unlimited" to both engines; a limit must never vanish that way.
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new ConfigError(`Hardening setting ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  if (settings.cpus !== undefined && !(settings.cpus > 0 && Number.isFinite(settings.cpus))) {
+    throw new ConfigError(`Hardening setting cpus must be a positive number, got ${settings.cpus}`);
+  }
+  if (settings.command.length === 0) throw new ConfigError('The sandbox command is empty');
+}
+
+/**
+ * `seccomp=…` as each engine takes it through the API. Docker: the JSON itself (its CLI
+ * inlines the file). Podman 4.3's compat API: a path; inline JSON fails with "file name
+ * too long" (measured; podman issue 27710).
+ */
+function seccompOption(settings: HardeningSettings): string {
+  switch (settings.engine) {
+    case 'docker':
+      return `seccomp=${seccompProfileJson(buildSeccompProfile())}`;
+    case 'podman':
+      // Relative paths would resolve against the Podman service's working directory.
+      if (!settings.seccompProfilePath || !path.isAbsolute(settings.seccompProfilePath)) {
+        throw new ConfigError(
+          'Podman takes the seccomp profile only as a file: set seccompProfilePath to an absolute path (writeSeccompProfileFile)',
+        );
+      }
+      return `seccomp=${settings.seccompProfilePath}`;
+    case undefined:
+      // Security: fail closed; guessing wrong would mean no profile or no container.
+      throw new ConfigError('Hardening settings must name the engine (docker or podman)');
+  }
+}
+
+/**
+ * Tmpfs options: always noexec,nosuid,nodev and an explicit size. runc replaces `mode=`
+ * with the mount point's own mode when the directory already exists (so /tmp keeps the
+ * image's 1777 and /run its 0755). /workspace, the one writable place we create:
+ * - Docker creates the WorkingDir (root, 0755) before mounting, so `mode=` is lost; it
+ *   accepts `uid=`/`gid=`, which make the sandbox user the owner.
+ * - Podman 4.3 rejects `uid=` ("unknown mount option") and leaves the directory to runc,
+ *   so `mode=1777` holds.
+ * /var/tmp is read-only and /run root-owned: SPEC §3 allows writes to /tmp and /workspace
+ * only. They are mounted at all because Podman otherwise adds them unsized and writable.
+ */
+function tmpfsMounts(settings: HardeningSettings): Record<string, string> {
+  const { uid, gid } = parseUser(settings.user);
+  const base = (access: 'rw' | 'ro', sizeBytes: number) =>
+    `${access},noexec,nosuid,nodev,size=${sizeBytes}`;
+  const workspaceOwner = settings.engine === 'docker' ? `uid=${uid},gid=${gid}` : 'mode=1777';
+  return {
+    '/tmp': `${base('rw', settings.tmpSizeBytes)},mode=1777`,
+    [WORKSPACE_DIR]: `${base('rw', settings.workspaceSizeBytes)},${workspaceOwner}`,
+    '/run': `${base('rw', settings.runSizeBytes)},mode=0755`,
+    '/var/tmp': `${base('ro', settings.varTmpSizeBytes)},mode=0755`,
+  };
+}
+
+/** Docker Engine API create options for the sandbox, with every hardening setting. */
+export function buildContainerCreateOptions(
+  settings: HardeningSettings,
+): Dockerode.ContainerCreateOptions {
+  checkSettings(settings);
+  const hostConfig: Dockerode.HostConfig = {
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    // Bare, ":true" and "=true" all work on Docker 20.10 and Podman 4.3 (measured).
+    SecurityOpt: ['no-new-privileges', seccompOption(settings)],
+    Memory: settings.memoryBytes,
+    // Security: swap limit = memory limit, i.e. no swap (Podman defaulted to 2x memory).
+    MemorySwap: settings.memoryBytes,
+    PidsLimit: settings.pidsLimit,
+    Tmpfs: tmpfsMounts(settings),
+    ShmSize: settings.shmSizeBytes,
+    // A container's list replaces the engine's defaults: always give both (HOST-NOTES).
+    Ulimits: [
+      { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
+      { Name: 'nproc', Soft: settings.nproc, Hard: settings.nproc },
+    ],
+    // Output travels over attach only; the default driver would copy it to an unbounded file.
+    LogConfig: { Type: 'none', Config: {} },
+    Init: true,
+    IpcMode: 'private',
+  };
+  if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
+  return {
+    Image: settings.image,
+    User: settings.user,
+    WorkingDir: WORKSPACE_DIR,
+    Env: [
+      'PYTHONUNBUFFERED=1',
+      'PYTHONIOENCODING=utf-8',
+      'PYTHONDONTWRITEBYTECODE=1',
+      `HOME=${WORKSPACE_DIR}`,
+    ],
+    // [""] clears the image's entrypoint on both engines; Podman 4.3 ignores [] (measured).
+    Entrypoint: [''],
+    Cmd: [...settings.command],
+    Labels: { ...settings.labels },
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    HostConfig: hostConfig,
+  };
+}

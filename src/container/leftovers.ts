@@ -1,0 +1,45 @@
+import os from 'node:os';
+import type Dockerode from 'dockerode';
+import type { Logger } from '../logger.js';
+import { LABELS } from './labels.js';
+
+/**
+ * Removes containers left by bridges on this host whose process is gone (crashed,
+ * SIGKILLed). Containers of live bridges, and of other hosts sharing a remote engine,
+ * are left alone.
+ */
+export async function removeLeftoverContainers(
+  docker: Dockerode,
+  logger: Logger,
+  isAlive: (pid: number) => boolean = processIsAlive,
+): Promise<number> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.managed}=true`] },
+  });
+  let removed = 0;
+  for (const info of containers) {
+    const labels = info.Labels ?? {};
+    const pid = Number(labels[LABELS.ownerPid]);
+    if (labels[LABELS.ownerHost] !== os.hostname() || !Number.isInteger(pid)) continue;
+    if (pid === process.pid || isAlive(pid)) continue;
+    try {
+      await docker.getContainer(info.Id).remove({ force: true, v: true });
+      removed += 1;
+      logger.info({ container: info.Id.slice(0, 12), ownerPid: pid }, 'removed leftover sandbox');
+    } catch (error: unknown) {
+      logger.debug({ err: error, container: info.Id.slice(0, 12) }, 'leftover already gone');
+    }
+  }
+  return removed;
+}
+
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

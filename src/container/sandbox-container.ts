@@ -1,0 +1,142 @@
+import type { Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { SandboxStartError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { attachHijacked } from './attach.js';
+import { StreamDemuxer } from './stream-demux.js';
+
+export interface ContainerExit {
+  exitCode: number | undefined;
+  /** The engine's flag; Podman 4.3 reports false even for real OOM kills (HOST-NOTES). */
+  engineOomKilled: boolean;
+}
+
+export interface ContainerStreams {
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /** The attach stream ended: on Podman the container is then gone too. */
+  onEnd(reason: string): void;
+}
+
+/**
+ * One running sandbox container and its attached stdio. It knows nothing of frames: it
+ * moves bytes, reports the end of the stream, and kills and removes the container.
+ */
+export class SandboxContainer {
+  readonly id: string;
+  readonly #container: Dockerode.Container;
+  readonly #socket: Duplex;
+  readonly #logger: Logger;
+  #destroyed: Promise<void> | undefined;
+
+  private constructor(container: Dockerode.Container, socket: Duplex, logger: Logger) {
+    this.id = container.id;
+    this.#container = container;
+    this.#socket = socket;
+    this.#logger = logger;
+  }
+
+  /** Creates, attaches (before start, so nothing is missed) and starts a container. */
+  static async launch(
+    docker: Dockerode,
+    options: Dockerode.ContainerCreateOptions,
+    streams: ContainerStreams,
+    logger: Logger,
+  ): Promise<SandboxContainer> {
+    let container: Dockerode.Container;
+    try {
+      container = await docker.createContainer(options);
+    } catch (error: unknown) {
+      throw new SandboxStartError(
+        `Could not create the sandbox container: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const log = logger.child({ container: container.id.slice(0, 12) });
+    try {
+      const socket = await attachHijacked(docker, container.id);
+      const sandbox = new SandboxContainer(container, socket, log);
+      sandbox.#wire(streams);
+      await container.start();
+      return sandbox;
+    } catch (error: unknown) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw new SandboxStartError(`Could not start the sandbox container: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #wire(streams: ContainerStreams): void {
+    const demuxer = new StreamDemuxer((stream, payload) =>
+      stream === 'stdout' ? streams.onStdout(payload) : streams.onStderr(payload),
+    );
+    let ended = false;
+    const end = (reason: string) => {
+      if (ended) return;
+      ended = true;
+      streams.onEnd(reason);
+    };
+    this.#socket.on('data', (chunk: Buffer) => demuxer.push(chunk));
+    this.#socket.on('end', () => end('the sandbox closed its output'));
+    this.#socket.on('close', () => end('the attach connection closed'));
+    this.#socket.on('error', (error) => end(`the attach connection failed: ${error.message}`));
+  }
+
+  /** Writes to the container's stdin; false means the kernel buffer is full (back-pressure). */
+  write(data: string): boolean {
+    if (this.#socket.destroyed) return false;
+    return this.#socket.write(data);
+  }
+
+  /** Waits until everything written so far has been handed to the OS. */
+  drain(): Promise<void> {
+    if (!this.#socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.once('drain', done);
+      this.#socket.once('close', done);
+    });
+  }
+
+  /** The container's exit status, if the engine still knows it. */
+  async exitStatus(): Promise<ContainerExit | undefined> {
+    try {
+      const info = await this.#container.inspect();
+      if (info.State.Running) return undefined;
+      return { exitCode: info.State.ExitCode, engineOomKilled: info.State.OOMKilled };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Kills and removes the container; idempotent, never throws. */
+  destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      // Remove first, then drop the connection: closing the attach stream first makes
+      // Podman stop the container under us, and its forced remove then fails with
+      // "container state improper". One retry covers a container stopping by itself.
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        try {
+          await this.#container.remove({ force: true, v: true });
+          break;
+        } catch (error: unknown) {
+          const message = errorMessage(error);
+          if (/no such container|404/i.test(message)) break; // already gone
+          if (attempt === 1 || !/state improper|could not be stopped|409/i.test(message)) {
+            this.#logger.warn({ err: message }, 'could not remove sandbox container');
+            break;
+          }
+        }
+      }
+      this.#socket.destroy();
+    })();
+    return this.#destroyed;
+  }
+}

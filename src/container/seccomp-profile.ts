@@ -1,0 +1,298 @@
+/**
+ * Our own seccomp profile for the sandbox, in the Docker/OCI JSON format that both Docker
+ * and Podman accept inline (`SecurityOpt: ["seccomp=" + JSON.stringify(profile)]`).
+ *
+ * Source: moby `profiles/seccomp/default.json` (the version with the AF_VSOCK socket rule,
+ * CAP_BPF/CAP_PERFMON groups and `name_to_handle_at` in the base list), restricted to what
+ * a container with NO capabilities gets: every rule gated on `includes.caps` is dropped,
+ * every rule gated on `excludes.caps` (clone, clone3) is kept. Default action: EPERM.
+ *
+ * Differences from Docker's default, each because a Python sandbox does not need it and
+ * it has been kernel attack surface:
+ * - `io_uring_setup/enter/register` denied (Docker ≥ 25 denies them too; older allowed).
+ * - `ptrace`, `process_vm_readv/writev` denied (Docker allows them on kernels ≥ 4.8).
+ * - `socket` with AF_ALG (38) denied as well as AF_VSOCK (40); the rule compares only the
+ *   low 32 bits (see `socketRules`), which Docker's `!= 40` rule does not.
+ * - `name_to_handle_at` denied (only useful with `open_by_handle_at`, denied anyway).
+ * - `modify_ldt` denied (LDT segments: Wine/DOS emulation only).
+ * - `socketcall` dropped and the archMap lists no sub-architectures: 32-bit (x86, x32,
+ *   arm) syscall entry points are rejected, so they cannot bypass the argument filters.
+ * - Architectures other than x86_64 and aarch64 get no arch-specific rules.
+ * Podman's own default profile is looser still: it allows unshare(CLONE_NEWUSER), keyctl
+ * and socket(AF_VSOCK) (HOST-NOTES), which is why we never rely on the engine's default.
+ */
+
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO';
+export type SeccompOperator = 'SCMP_CMP_EQ' | 'SCMP_CMP_MASKED_EQ';
+
+export interface SeccompArg {
+  index: number;
+  /** For SCMP_CMP_MASKED_EQ: the mask; the rule matches when (arg & value) == valueTwo. */
+  value: number;
+  valueTwo: number;
+  op: SeccompOperator;
+}
+
+export interface SeccompRule {
+  names: string[];
+  action: SeccompAction;
+  errnoRet?: number;
+  args?: SeccompArg[];
+  comment?: string;
+  /** Go architecture names (`amd64`, `arm64`) the rule applies to; absent = all. */
+  includes?: { arches: string[] };
+}
+
+export interface SeccompProfile {
+  defaultAction: SeccompAction;
+  defaultErrnoRet: number;
+  archMap: { architecture: string; subArchitectures: string[] }[];
+  syscalls: SeccompRule[];
+}
+
+export const EPERM = 1;
+export const ENOSYS = 38;
+export const AF_ALG = 38;
+export const AF_VSOCK = 40;
+/** CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET, as in Docker's profile. */
+export const CLONE_NEW_MASK = 0x7e020000;
+
+/** Docker's unconditional allow-list minus what is listed as removed in the header. */
+const ALLOWED_SYSCALLS: readonly string[] = [
+  ...['accept', 'accept4', 'access', 'adjtimex', 'alarm', 'bind', 'brk', 'capget', 'capset'],
+  ...['chdir', 'chmod', 'chown', 'chown32', 'clock_adjtime', 'clock_adjtime64'],
+  ...['clock_getres', 'clock_getres_time64', 'clock_gettime', 'clock_gettime64'],
+  ...['clock_nanosleep', 'clock_nanosleep_time64', 'close', 'close_range', 'connect'],
+  ...['copy_file_range', 'creat', 'dup', 'dup2', 'dup3', 'epoll_create', 'epoll_create1'],
+  ...['epoll_ctl', 'epoll_ctl_old', 'epoll_pwait', 'epoll_pwait2', 'epoll_wait'],
+  ...['epoll_wait_old', 'eventfd', 'eventfd2', 'execve', 'execveat', 'exit', 'exit_group'],
+  ...['faccessat', 'faccessat2', 'fadvise64', 'fadvise64_64', 'fallocate', 'fanotify_mark'],
+  ...['fchdir', 'fchmod', 'fchmodat', 'fchown', 'fchown32', 'fchownat', 'fcntl', 'fcntl64'],
+  ...['fdatasync', 'fgetxattr', 'flistxattr', 'flock', 'fork', 'fremovexattr', 'fsetxattr'],
+  ...['fstat', 'fstat64', 'fstatat64', 'fstatfs', 'fstatfs64', 'fsync', 'ftruncate'],
+  ...['ftruncate64', 'futex', 'futex_time64', 'futex_waitv', 'futimesat', 'getcpu', 'getcwd'],
+  ...['getdents', 'getdents64', 'getegid', 'getegid32', 'geteuid', 'geteuid32', 'getgid'],
+  ...['getgid32', 'getgroups', 'getgroups32', 'getitimer', 'getpeername', 'getpgid'],
+  ...['getpgrp', 'getpid', 'getppid', 'getpriority', 'getrandom', 'getresgid', 'getresgid32'],
+  ...['getresuid', 'getresuid32', 'getrlimit', 'get_robust_list', 'getrusage', 'getsid'],
+  ...['getsockname', 'getsockopt', 'get_thread_area', 'gettid', 'gettimeofday', 'getuid'],
+  ...['getuid32', 'getxattr', 'inotify_add_watch', 'inotify_init', 'inotify_init1'],
+  ...['inotify_rm_watch', 'io_cancel', 'ioctl', 'io_destroy', 'io_getevents', 'io_pgetevents'],
+  ...['io_pgetevents_time64', 'ioprio_get', 'ioprio_set', 'io_setup', 'io_submit', 'ipc'],
+  ...['kill', 'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self'],
+  ...['lchown', 'lchown32', 'lgetxattr', 'link', 'linkat', 'listen', 'listxattr', 'llistxattr'],
+  ...['_llseek', 'lremovexattr', 'lseek', 'lsetxattr', 'lstat', 'lstat64', 'madvise'],
+  ...['membarrier', 'memfd_create', 'memfd_secret', 'mincore', 'mkdir', 'mkdirat', 'mknod'],
+  ...['mknodat', 'mlock', 'mlock2', 'mlockall', 'mmap', 'mmap2', 'mprotect', 'mq_getsetattr'],
+  ...['mq_notify', 'mq_open', 'mq_timedreceive', 'mq_timedreceive_time64', 'mq_timedsend'],
+  ...['mq_timedsend_time64', 'mq_unlink', 'mremap', 'msgctl', 'msgget', 'msgrcv', 'msgsnd'],
+  ...['msync', 'munlock', 'munlockall', 'munmap', 'nanosleep', 'newfstatat', '_newselect'],
+  ...['open', 'openat', 'openat2', 'pause', 'pidfd_open', 'pidfd_send_signal', 'pipe', 'pipe2'],
+  ...['pkey_alloc', 'pkey_free', 'pkey_mprotect', 'poll', 'ppoll', 'ppoll_time64', 'prctl'],
+  ...['pread64', 'preadv', 'preadv2', 'prlimit64', 'process_mrelease', 'pselect6'],
+  ...['pselect6_time64', 'pwrite64', 'pwritev', 'pwritev2', 'read', 'readahead', 'readlink'],
+  ...['readlinkat', 'readv', 'recv', 'recvfrom', 'recvmmsg', 'recvmmsg_time64', 'recvmsg'],
+  ...['remap_file_pages', 'removexattr', 'rename', 'renameat', 'renameat2', 'restart_syscall'],
+  ...['rmdir', 'rseq', 'rt_sigaction', 'rt_sigpending', 'rt_sigprocmask', 'rt_sigqueueinfo'],
+  ...['rt_sigreturn', 'rt_sigsuspend', 'rt_sigtimedwait', 'rt_sigtimedwait_time64'],
+  ...['rt_tgsigqueueinfo', 'sched_getaffinity', 'sched_getattr', 'sched_getparam'],
+  ...['sched_get_priority_max', 'sched_get_priority_min', 'sched_getscheduler'],
+  ...['sched_rr_get_interval', 'sched_rr_get_interval_time64', 'sched_setaffinity'],
+  ...['sched_setattr', 'sched_setparam', 'sched_setscheduler', 'sched_yield', 'seccomp'],
+  ...['select', 'semctl', 'semget', 'semop', 'semtimedop', 'semtimedop_time64', 'send'],
+  ...['sendfile', 'sendfile64', 'sendmmsg', 'sendmsg', 'sendto', 'setfsgid', 'setfsgid32'],
+  ...['setfsuid', 'setfsuid32', 'setgid', 'setgid32', 'setgroups', 'setgroups32', 'setitimer'],
+  ...['setpgid', 'setpriority', 'setregid', 'setregid32', 'setresgid', 'setresgid32'],
+  ...['setresuid', 'setresuid32', 'setreuid', 'setreuid32', 'setrlimit', 'set_robust_list'],
+  ...['setsid', 'setsockopt', 'set_thread_area', 'set_tid_address', 'setuid', 'setuid32'],
+  ...['setxattr', 'shmat', 'shmctl', 'shmdt', 'shmget', 'shutdown', 'sigaltstack', 'signalfd'],
+  ...['signalfd4', 'sigprocmask', 'sigreturn', 'socketpair', 'splice', 'stat', 'stat64'],
+  ...['statfs', 'statfs64', 'statx', 'symlink', 'symlinkat', 'sync', 'sync_file_range'],
+  ...['syncfs', 'sysinfo', 'tee', 'tgkill', 'time', 'timer_create', 'timer_delete'],
+  ...['timer_getoverrun', 'timer_gettime', 'timer_gettime64', 'timer_settime'],
+  ...['timer_settime64', 'timerfd_create', 'timerfd_gettime', 'timerfd_gettime64'],
+  ...['timerfd_settime', 'timerfd_settime64', 'times', 'tkill', 'truncate', 'truncate64'],
+  ...['ugetrlimit', 'umask', 'uname', 'unlink', 'unlinkat', 'utime', 'utimensat'],
+  ...['utimensat_time64', 'utimes', 'vfork', 'vmsplice', 'wait4', 'waitid', 'waitpid', 'write'],
+  'writev',
+];
+
+/** Docker's safe personality values: PER_LINUX, PER_LINUX32, UNAME26 (±32), and query. */
+const PERSONALITY_VALUES: readonly number[] = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
+
+function equals(index: number, value: number): SeccompArg {
+  return { index, value, valueTwo: 0, op: 'SCMP_CMP_EQ' };
+}
+
+function maskedEquals(index: number, mask: number, expected: number): SeccompArg {
+  return { index, value: mask, valueTwo: expected, op: 'SCMP_CMP_MASKED_EQ' };
+}
+
+/**
+ * Aligned power-of-two blocks covering [0, 2^bits) minus `excluded`, as (mask, base)
+ * pairs: a value v is in a block when (v & mask) == base.
+ */
+export function maskedCover(bits: number, excluded: readonly number[]): [number, number][] {
+  const blocks: [number, number][] = [];
+  const visit = (base: number, size: number): void => {
+    const hit = excluded.some((value) => value >= base && value < base + size);
+    if (!hit) blocks.push([(0xffffffff - (size - 1)) >>> 0, base]);
+    else if (size > 1) {
+      visit(base, size / 2);
+      visit(base + size / 2, size / 2);
+    }
+  };
+  visit(0, 2 ** bits);
+  return blocks;
+}
+
+/**
+ * socket(): every address family below 64 except AF_ALG and AF_VSOCK.
+ * Security: the kernel truncates the `int family` argument to 32 bits while seccomp
+ * compares all 64, so `!= 40` (Docker's rule) lets 0x1_0000_0028 through as AF_VSOCK.
+ * Masks of 0xffff_ffc0-style ignore the upper half, so the check sees what the kernel
+ * sees. Several rules with one condition each are OR-ed; two conditions on the same
+ * argument in one rule are NOT AND-ed by runc (it splits them into OR-ed rules).
+ */
+function socketRules(): SeccompRule[] {
+  return maskedCover(6, [AF_ALG, AF_VSOCK]).map(([mask, base]) => ({
+    names: ['socket'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [maskedEquals(0, mask, base)],
+    comment: 'socket families other than AF_ALG (38) and AF_VSOCK (40)',
+  }));
+}
+
+/** Builds the profile; a fresh object each call, so callers may not share mutations. */
+export function buildSeccompProfile(): SeccompProfile {
+  return {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: EPERM,
+    // Security: no subArchitectures, so 32-bit/x32 syscalls never match an allow rule.
+    archMap: [
+      { architecture: 'SCMP_ARCH_X86_64', subArchitectures: [] },
+      { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: [] },
+    ],
+    syscalls: [
+      { names: [...ALLOWED_SYSCALLS], action: 'SCMP_ACT_ALLOW' },
+      ...socketRules(),
+      ...PERSONALITY_VALUES.map((value): SeccompRule => ({
+        names: ['personality'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [equals(0, value)],
+      })),
+      { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['amd64'] } },
+      {
+        names: [
+          ...['arm_fadvise64_64', 'arm_sync_file_range', 'sync_file_range2', 'breakpoint'],
+          ...['cacheflush', 'set_tls'],
+        ],
+        action: 'SCMP_ACT_ALLOW',
+        includes: { arches: ['arm64'] },
+      },
+      {
+        // Security: threads and fork, never a new namespace (no CAP_SYS_ADMIN rule here).
+        names: ['clone'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [maskedEquals(0, CLONE_NEW_MASK, 0)],
+        comment: 'clone without CLONE_NEW* flags',
+      },
+      {
+        // clone3 passes its flags in memory, which seccomp cannot inspect: ENOSYS makes
+        // glibc fall back to clone, whose flags the rule above checks.
+        names: ['clone3'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: ENOSYS,
+        comment: 'clone3 flags are not inspectable; glibc falls back to clone',
+      },
+    ],
+  };
+}
+
+/** The profile as engines read it (Docker inline after `seccomp=`, Podman from a file). */
+export function seccompProfileJson(profile: SeccompProfile = buildSeccompProfile()): string {
+  return JSON.stringify(profile);
+}
+
+/**
+ * One call our profile must refuse, with arguments that are harmless should it ever be
+ * allowed (bad pointers, bad fds, invalid flag combinations). Used by the engine tests and
+ * the doctor to show the profile really is in force.
+ */
+export interface DeniedSyscallProbe {
+  /** For messages, e.g. "socket(AF_VSOCK)". */
+  label: string;
+  syscall: string;
+  /** Syscall numbers; null where the architecture has no such call. */
+  numbers: { x86_64: number | null; aarch64: number | null };
+  args: readonly number[];
+  /** What our profile answers: EPERM, or ENOSYS for clone3. */
+  errno: number;
+  /**
+   * Measured: without any seccomp filter these arguments give another result (success or
+   * another errno), so `errno` proves the filter. False where a capability check would
+   * answer EPERM too (the probe then only shows the call stays refused).
+   */
+  filterOnly: boolean;
+}
+
+const probe = (
+  label: string,
+  syscall: string,
+  x86_64: number | null,
+  aarch64: number | null,
+  args: readonly number[],
+  filterOnly: boolean,
+  errno: number = EPERM,
+): DeniedSyscallProbe => ({
+  label,
+  syscall,
+  numbers: { x86_64, aarch64 },
+  args,
+  errno,
+  filterOnly,
+});
+
+/** The calls we test as denied (a new array each call). */
+export function deniedSyscallProbes(): DeniedSyscallProbe[] {
+  return [
+    probe('unshare(CLONE_NEWUSER)', 'unshare', 272, 97, [0x10000000], true),
+    probe('setns(-1, 0)', 'setns', 308, 268, [-1, 0], true),
+    probe('clone(CLONE_NEWUSER|CLONE_FS)', 'clone', 56, 220, [0x10000200, 0, 0, 0, 0], true),
+    probe('clone3(NULL, 0)', 'clone3', 435, 435, [0, 0], true, ENOSYS),
+    probe('keyctl(GET_KEYRING_ID, SESSION)', 'keyctl', 250, 219, [0, -3, 0], true),
+    probe('add_key(NULL, …)', 'add_key', 248, 217, [0, 0, 0, 0, 0], true),
+    probe('request_key(NULL, …)', 'request_key', 249, 218, [0, 0, 0, 0], true),
+    probe('mount(NULL, NULL, …)', 'mount', 165, 40, [0, 0, 0, 0, 0], true),
+    probe('umount2(NULL, -1)', 'umount2', 166, 39, [0, -1], true),
+    probe('pivot_root(NULL, NULL)', 'pivot_root', 155, 41, [0, 0], false),
+    probe('fsopen(NULL, 0)', 'fsopen', 430, 430, [0, 0], false),
+    probe('fsmount(-1, 0, 0)', 'fsmount', 432, 432, [-1, 0, 0], false),
+    probe('move_mount(-1, …, -1)', 'move_mount', 429, 429, [-1, 0, -1, 0, -1], false),
+    probe('open_tree(-1, NULL, -1)', 'open_tree', 428, 428, [-1, 0, -1], true),
+    probe('ptrace(PEEKUSER, no such pid)', 'ptrace', 101, 117, [3, 0x7fffffff, 0, 0], true),
+    probe('process_vm_readv(bad flags)', 'process_vm_readv', 310, 270, [0, 0, 0, 0, 0, 1], true),
+    probe('process_vm_writev(bad flags)', 'process_vm_writev', 311, 271, [0, 0, 0, 0, 0, 1], true),
+    probe('bpf(-1, NULL, 0)', 'bpf', 321, 280, [-1, 0, 0], true),
+    probe('perf_event_open(NULL, …)', 'perf_event_open', 298, 241, [0, 0, -1, -1, 0], true),
+    probe('userfaultfd(bad flags)', 'userfaultfd', 323, 282, [0x3], true),
+    probe('open_by_handle_at(-1, NULL)', 'open_by_handle_at', 304, 265, [-1, 0, 0], true),
+    probe('name_to_handle_at(-1, NULL)', 'name_to_handle_at', 303, 264, [-1, 0, 0, 0, 0], true),
+    probe('kexec_load(…)', 'kexec_load', 246, 104, [0, 0, 0, 0], false),
+    probe('kexec_file_load(-1, -1)', 'kexec_file_load', 320, 294, [-1, -1, 0, 0, 0], false),
+    probe('init_module(NULL, 0)', 'init_module', 175, 105, [0, 0, 0], false),
+    probe('finit_module(-1)', 'finit_module', 313, 273, [-1, 0, 0], false),
+    probe('delete_module(NULL)', 'delete_module', 176, 106, [0, 0], false),
+    probe('io_uring_setup(1, NULL)', 'io_uring_setup', 425, 425, [1, 0], true),
+    probe('io_uring_enter(-1, …)', 'io_uring_enter', 426, 426, [-1, 0, 0, 0, 0, 0], true),
+    probe('io_uring_register(-1, …)', 'io_uring_register', 427, 427, [-1, 0, 0, 0], true),
+    probe('personality(ADDR_NO_RANDOMIZE)', 'personality', 135, 92, [0x0040000], true),
+    probe('socket(AF_VSOCK)', 'socket', 41, 198, [AF_VSOCK, 1, 0], true),
+    probe('socket(AF_VSOCK) high bits set', 'socket', 41, 198, [2 ** 32 + AF_VSOCK, 1, 0], true),
+    probe('socket(AF_ALG)', 'socket', 41, 198, [AF_ALG, 5, 0], true),
+    probe('chroot(NULL)', 'chroot', 161, 51, [0], true),
+    probe('kcmp(no such pid)', 'kcmp', 312, 272, [0x7fffffff, 0x7fffffff, 0, 0, 0], true),
+    probe('pidfd_getfd(-1, -1)', 'pidfd_getfd', 438, 438, [-1, -1, 0], true),
+    probe('modify_ldt(0, NULL, 0)', 'modify_ldt', 154, null, [0, 0, 0], true),
+  ];
+}

@@ -1,0 +1,206 @@
+import type { MountFact, SandboxFacts } from '../channel/frames.js';
+import { formatByteSize } from '../config/byte-size.js';
+import { expectedFacts, type ExpectedTmpfs, type HardeningSettings } from './hardening.js';
+
+/**
+ * Read-write mounts that are normal in a container on Docker 20.10 and Podman 4.3 and
+ * harmless for a non-root user without capabilities: root-owned 0755 /dev and cgroup
+ * tmpfs, the IPC and pty filesystems, /proc (sensitive parts are masked or read-only).
+ */
+const ENGINE_RW_MOUNTS: Readonly<Record<string, readonly string[]>> = {
+  '/dev': ['tmpfs'],
+  '/dev/pts': ['devpts'],
+  '/dev/shm': ['tmpfs'],
+  '/dev/mqueue': ['mqueue'],
+  '/proc': ['proc'],
+  '/sys/fs/cgroup': ['tmpfs'],
+};
+
+/** Per-container files the engine writes; some engine versions bind them read-write. */
+const ENGINE_FILES = new Set([
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/resolv.conf',
+  '/run/.containerenv',
+]);
+
+/** The masks engines put over /proc entries are /dev/null binds (tmpfs) or proc itself. */
+const PROC_MASK_FSTYPES = new Set(['proc', 'tmpfs', 'devtmpfs']);
+
+function isReadOnly(mount: MountFact): boolean {
+  // Per-mount or superblock "ro": either makes the mount read-only.
+  return mount.options.includes('ro');
+}
+
+function hasAll(mount: MountFact, flags: readonly string[]): boolean {
+  return flags.every((flag) => mount.options.includes(flag));
+}
+
+/** tmpfs `size=` option in bytes (the kernel prints "65536k"); undefined when absent. */
+export function tmpfsSizeBytes(mount: MountFact): number | undefined {
+  for (const option of mount.options) {
+    const match = /^size=(\d+)([kmg]?)$/i.exec(option);
+    if (!match) continue;
+    const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase()];
+    return Number(match[1]) * (unit ?? 1);
+  }
+  return undefined;
+}
+
+/** The mount a path shows: the last one listed for that target (later mounts cover). */
+function visibleMounts(mounts: readonly MountFact[]): Map<string, MountFact> {
+  const byTarget = new Map<string, MountFact>();
+  for (const mount of mounts) byTarget.set(mount.target, mount);
+  return byTarget;
+}
+
+/** Tolerance for sizes the kernel rounds up to whole pages (up to 64 KiB pages). */
+const PAGE_SLACK = 64 * 1024;
+
+function checkTmpfs(
+  label: string,
+  mount: MountFact | undefined,
+  expected: Pick<ExpectedTmpfs, 'sizeBytes' | 'readWrite'>,
+): string[] {
+  if (!mount)
+    return [`${label} is not mounted (expected a ${formatByteSize(expected.sizeBytes)} tmpfs)`];
+  const problems: string[] = [];
+  if (mount.fstype !== 'tmpfs' || !hasAll(mount, ['noexec', 'nosuid', 'nodev'])) {
+    problems.push(
+      `${label} is not a tmpfs with noexec,nosuid,nodev (${mount.fstype}: ${mount.options.join(',')})`,
+    );
+  }
+  const size = tmpfsSizeBytes(mount);
+  if (size === undefined) problems.push(`${label} has no size limit`);
+  else if (size > expected.sizeBytes + PAGE_SLACK) {
+    problems.push(
+      `${label} is ${formatByteSize(size)}, expected at most ${formatByteSize(expected.sizeBytes)}`,
+    );
+  }
+  if (!expected.readWrite && !isReadOnly(mount))
+    problems.push(`${label} is writable, expected read-only`);
+  return problems;
+}
+
+function checkMounts(facts: SandboxFacts, settings: HardeningSettings): string[] {
+  const expected = expectedFacts(settings);
+  const visible = visibleMounts(facts.mounts);
+  const problems: string[] = [];
+  const root = visible.get('/');
+  if (!root) problems.push('root filesystem: no mount for / in mountinfo');
+  else if (!isReadOnly(root)) problems.push('root filesystem is writable');
+  for (const tmpfs of expected.tmpfs)
+    problems.push(...checkTmpfs(tmpfs.target, visible.get(tmpfs.target), tmpfs));
+  problems.push(
+    ...checkTmpfs('/dev/shm', visible.get('/dev/shm'), {
+      sizeBytes: expected.shmSizeBytes,
+      readWrite: true,
+    }),
+  );
+
+  const ours = new Set(expected.tmpfs.filter((t) => t.readWrite).map((t) => t.target));
+  for (const [target, mount] of visible) {
+    if (target === '/' || isReadOnly(mount) || ours.has(target) || ENGINE_FILES.has(target))
+      continue;
+    if (ENGINE_RW_MOUNTS[target]?.includes(mount.fstype)) continue;
+    if (target.startsWith('/proc/') && PROC_MASK_FSTYPES.has(mount.fstype)) continue;
+    problems.push(`writable mount ${target} (${mount.fstype}) that we did not ask for`);
+  }
+  return problems;
+}
+
+const CAPABILITY_SETS = [
+  ['effective', 'capEff'],
+  ['permitted', 'capPrm'],
+  ['bounding', 'capBnd'],
+  ['ambient', 'capAmb'],
+  ['inheritable', 'capInh'],
+] as const;
+
+function checkIdentity(facts: SandboxFacts, settings: HardeningSettings): string[] {
+  const expected = expectedFacts(settings);
+  const problems: string[] = [];
+  if (facts.uid !== expected.uid)
+    problems.push(`user: expected uid ${expected.uid}, sandbox runs as uid ${facts.uid}`);
+  if (facts.gid !== expected.gid)
+    problems.push(`group: expected gid ${expected.gid}, sandbox runs as gid ${facts.gid}`);
+  const extra = facts.groups.filter((group) => group !== expected.gid);
+  if (extra.length > 0)
+    problems.push(`supplementary groups [${extra.join(', ')}] besides gid ${expected.gid}`);
+  for (const [name, field] of CAPABILITY_SETS) {
+    const value = facts[field];
+    if (!/^[0-9a-f]+$/i.test(value) || /[1-9a-f]/i.test(value)) {
+      problems.push(`capabilities: ${name} set is ${value}, expected none`);
+    }
+  }
+  if (facts.noNewPrivs !== 1) problems.push('no_new_privs is not set');
+  if (facts.seccomp !== 2) problems.push(`seccomp filter not active (mode ${facts.seccomp})`);
+  return problems;
+}
+
+function checkLimit(
+  name: string,
+  actual: number | null,
+  max: number,
+  format: (n: number) => string,
+): string[] {
+  if (actual === null)
+    return [`${name}: expected ${format(max)}, cgroup says unlimited (or unreadable)`];
+  if (actual > max) return [`${name}: expected ${format(max)}, cgroup says ${format(actual)}`];
+  return [];
+}
+
+function checkRlimit(name: string, actual: number | null, max: number): string[] {
+  // null: unreadable, reported in facts.errors by the sandbox; negative: RLIM_INFINITY.
+  if (actual === null) return [];
+  if (actual < 0) return [`${name} rlimit: expected ${max}, sandbox has unlimited`];
+  if (actual > max) return [`${name} rlimit: expected ${max}, sandbox has ${actual}`];
+  return [];
+}
+
+function checkResources(facts: SandboxFacts, settings: HardeningSettings): string[] {
+  const expected = expectedFacts(settings);
+  const problems = [
+    ...checkLimit(
+      'memory limit',
+      facts.memoryLimitBytes,
+      expected.memoryLimitBytes,
+      formatByteSize,
+    ),
+    ...checkLimit('pids limit', facts.pidsLimit, expected.pidsLimit, String),
+    ...checkRlimit('nofile', facts.rlimitNofile, expected.rlimitNofile),
+    ...checkRlimit('nproc', facts.rlimitNproc, expected.rlimitNproc),
+  ];
+  // cgroup v1 reports memory+swap (= memory when there is no swap), v2 swap alone (0).
+  // null (swap accounting off, or v2 "max") cannot be told apart from unreadable: skipped.
+  const swap = facts.memorySwapLimitBytes;
+  if (swap !== null && swap > expected.memoryLimitBytes) {
+    problems.push(
+      `swap: limit is ${formatByteSize(swap)}, expected no swap beyond the ${formatByteSize(expected.memoryLimitBytes)} memory limit`,
+    );
+  }
+  const extraInterfaces = facts.netInterfaces.filter(
+    (name) => !expected.netInterfaces.includes(name),
+  );
+  if (extraInterfaces.length > 0) {
+    problems.push(`network: interfaces [${facts.netInterfaces.join(', ')}] besides lo`);
+  }
+  if (facts.cwd !== expected.cwd)
+    problems.push(`working directory is ${facts.cwd}, expected ${expected.cwd}`);
+  if (facts.home !== expected.home)
+    problems.push(`HOME is ${facts.home ?? 'unset'}, expected ${expected.home}`);
+  return problems;
+}
+
+/**
+ * Compares what the sandbox reports about itself with what we asked the engine for.
+ * Returns one human-readable problem per setting that did not take; empty = all good.
+ * Security: called before any user code runs; any problem means the sandbox is not used.
+ */
+export function verifyHardening(facts: SandboxFacts, settings: HardeningSettings): string[] {
+  return [
+    ...checkIdentity(facts, settings),
+    ...checkMounts(facts, settings),
+    ...checkResources(facts, settings),
+  ];
+}

@@ -1,0 +1,93 @@
+import type { BridgeConfig } from './config/env.js';
+import { formatByteSize } from './config/byte-size.js';
+import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import { sandboxBlueprint } from './app.js';
+import { loadSandboxSources } from './session/boot-modules.js';
+import { LiveSandbox } from './session/live-sandbox.js';
+
+type Print = (line: string) => void;
+
+/**
+ * `doctor`: checks each thing run_python needs, in order, and for the first that fails
+ * prints what is wrong and the command that fixes it. Exit status 0 when all is well.
+ */
+export async function runDoctor(
+  config: BridgeConfig,
+  logger: Logger,
+  print: Print,
+): Promise<number> {
+  print(`mcp-server-code-execution-mode doctor`);
+  print(
+    `  image ${config.image}, memory ${formatByteSize(config.memoryBytes)}, pids ${config.pidsLimit}, user ${config.containerUser}`,
+  );
+
+  let engine: LocatedEngine;
+  try {
+    engine = await locateEngine(config.runtime, logger);
+    print(
+      `✓ engine: ${engine.kind} ${engine.version} (API ${engine.apiVersion}) at ${engine.dockerHost} [${engine.source}]`,
+    );
+  } catch (error: unknown) {
+    print(`✗ engine: ${errorMessage(error)}`);
+    return 1;
+  }
+
+  try {
+    try {
+      await engine.docker.getImage(config.image).inspect();
+      print(`✓ image: ${config.image} is present`);
+    } catch {
+      print(`✗ image: ${config.image} is not present.`);
+      print(
+        `  fix: ${engine.kind} pull ${config.image}   (or set MCP_BRIDGE_IMAGE to a local image with python3)`,
+      );
+      return 1;
+    }
+
+    const started = performance.now();
+    let sandbox: LiveSandbox;
+    try {
+      sandbox = await LiveSandbox.start({
+        docker: engine.docker,
+        blueprint: sandboxBlueprint(config, engine.kind),
+        sources: loadSandboxSources(),
+        logger,
+        interruptGraceMs: config.interruptGraceSeconds * 1000,
+        onDeath: () => undefined,
+      });
+    } catch (error: unknown) {
+      print(`✗ hardened sandbox: ${errorMessage(error)}`);
+      print(
+        '  fix: see docs/security.md; check the engine configuration (HOST-NOTES in the repository lists known engine problems).',
+      );
+      return 1;
+    }
+    try {
+      const facts = sandbox.ready.facts;
+      print(
+        `✓ hardened sandbox started in ${Math.round(performance.now() - started)} ms: python ${sandbox.ready.python}, uid ${facts.uid}, ` +
+          `seccomp mode ${facts.seccomp}, no_new_privs ${facts.noNewPrivs}, network [${facts.netInterfaces.join(', ')}]`,
+      );
+      const result = await sandbox.execute({
+        code: "print('hello from the sandbox')",
+        timeoutMs: 10_000,
+        maxOutputChars: 4096,
+      });
+      if (result.outcome !== 'completed' || !result.stdout.includes('hello from the sandbox')) {
+        print(
+          `✗ hello world: ${result.outcome} ${result.lostReason ?? ''} ${result.stderr}`.trim(),
+        );
+        return 1;
+      }
+      print(`✓ hello world ran in ${result.durationMs.toFixed(2)} ms`);
+    } finally {
+      await sandbox.destroy();
+    }
+    print('All checks passed.');
+    return 0;
+  } finally {
+    await engine.ownedService?.stop();
+  }
+}

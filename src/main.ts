@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { BridgeApp } from './app.js';
+import { loadConfig, type BridgeConfig } from './config/env.js';
+import { runDoctor } from './doctor.js';
+import { ConfigError, errorMessage } from './errors.js';
+import { createLogger } from './logger.js';
+import { packageVersion } from './util/package-root.js';
+
+const USAGE = `Usage: mcp-server-code-execution-mode <command>
+
+Commands:
+  run       serve MCP over stdio (what an MCP client starts; the default)
+  doctor    check the container engine, the image and a hardened sandbox
+  --version print the version
+
+Configuration is by environment variables; see the README.`;
+
+/** How long shutdown may take before we exit anyway: clients kill us after about 5 s. */
+const SHUTDOWN_DEADLINE_MS = 4000;
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const command = argv[0] ?? 'run';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stderr.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (command !== 'run' && command !== 'doctor') {
+    process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  let config: BridgeConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mcp-server-code-execution-mode: ${error.message}\n`);
+    return 2;
+  }
+  const logger = createLogger(config.logLevel, config.logFile);
+
+  if (command === 'doctor') {
+    return runDoctor(config, logger, (line) => process.stdout.write(`${line}\n`));
+  }
+
+  const app = new BridgeApp(config, logger, packageVersion());
+  let shuttingDown = false;
+  const shutdown = (why: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ why }, 'shutting down');
+    setTimeout(() => {
+      logger.warn('shutdown took too long; exiting anyway');
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: errorMessage(error) }, 'error during shutdown');
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // The client closing our stdin is the normal way an MCP session ends.
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdin.on('close', () => shutdown('stdin closed'));
+  await app.start(new StdioServerTransport());
+  logger.info(
+    { image: config.image, runtime: config.runtime },
+    'mcp-server-code-execution-mode ready',
+  );
+  return undefined;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`mcp-server-code-execution-mode: ${errorMessage(error)}\n`);
+    process.exitCode = 1;
+  },
+);

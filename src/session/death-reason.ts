@@ -1,0 +1,46 @@
+import type { ExitedFrame } from '../channel/frames.js';
+import { formatByteSize } from '../config/byte-size.js';
+import type { ContainerExit } from '../container/sandbox-container.js';
+
+const SIGKILL = 9;
+
+/**
+ * Explains why a sandbox died, for the user. Out-of-memory is recognised from the
+ * watcher's cgroup reading, or the engine's flag, never from the flag alone: Podman 4.3
+ * reports OOMKilled=false for real OOM kills (HOST-NOTES).
+ */
+export function describeSandboxDeath(input: {
+  exited: ExitedFrame | undefined;
+  exit: ContainerExit | undefined;
+  memoryLimitBytes: number;
+}): { message: string; outOfMemory: boolean } {
+  const { exited, exit, memoryLimitBytes } = input;
+  const limit = formatByteSize(exited?.memoryLimitBytes ?? memoryLimitBytes);
+  if (exited?.oomKilled || exit?.engineOomKilled) {
+    return {
+      message: `Out of memory: the code used more than the sandbox's ${limit} memory limit (MCP_BRIDGE_MEMORY) and the Python process was killed. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: true,
+    };
+  }
+  if (exited) {
+    const how =
+      exited.signal !== null
+        ? `was killed by signal ${exited.signal}${exited.signal === SIGKILL ? ' (SIGKILL)' : ''}`
+        : `exited with status ${exited.exitCode ?? 'unknown'}`;
+    return {
+      message: `The sandbox's Python process ${how}. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: false,
+    };
+  }
+  const code = exit?.exitCode;
+  const detail =
+    code === undefined
+      ? 'was removed or its connection was lost'
+      : code === 137
+        ? 'was killed (exit code 137: SIGKILL from outside, e.g. docker/podman kill or rm)'
+        : `stopped with exit code ${code}`;
+  return {
+    message: `The sandbox container ${detail}. The session state was lost; the next call starts a fresh sandbox.`,
+    outOfMemory: false,
+  };
+}

@@ -1,0 +1,164 @@
+import type { BridgeConfig } from '../config/env.js';
+import type { LocatedEngine } from '../container/engine-locator.js';
+import { ensureImage } from '../container/image.js';
+import { removeLeftoverContainers } from '../container/leftovers.js';
+import { QueueFullError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SandboxSources } from './boot-modules.js';
+import { LiveSandbox, type ExecutionResult, type SandboxBlueprint } from './live-sandbox.js';
+
+export interface RunReport extends ExecutionResult {
+  /** Things the caller should know that are not the code's output, e.g. a state reset. */
+  notices: string[];
+}
+
+export interface SessionDependencies {
+  config: BridgeConfig;
+  logger: Logger;
+  sources: SandboxSources;
+  connectEngine(): Promise<LocatedEngine>;
+  blueprint(engine: LocatedEngine): SandboxBlueprint;
+}
+
+/**
+ * The agent's Python session: one long-lived sandbox, started on first use, reused by
+ * every call, replaced when it dies or idles out. Calls run one at a time in arrival
+ * order; the wait queue is bounded.
+ */
+export class SandboxSession {
+  readonly #deps: SessionDependencies;
+  readonly #logger: Logger;
+  #engine: Promise<LocatedEngine> | undefined;
+  #imageReady = false;
+  #sandbox: LiveSandbox | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #pendingNotice: string | undefined;
+  #closed = false;
+
+  constructor(deps: SessionDependencies) {
+    this.#deps = deps;
+    this.#logger = deps.logger.child({ component: 'session' });
+  }
+
+  /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
+  run(code: string, timeoutSeconds: number): Promise<RunReport> {
+    if (this.#waiting >= this.#deps.config.queueLimit) {
+      return Promise.reject(
+        new QueueFullError(
+          `Too many run_python calls are waiting (${this.#waiting}, limit MCP_BRIDGE_QUEUE_LIMIT=${this.#deps.config.queueLimit}); wait for earlier calls to finish and retry.`,
+        ),
+      );
+    }
+    this.#waiting += 1;
+    const result = this.#tail.then(() => this.#runNow(code, timeoutSeconds));
+    this.#tail = result.catch(() => undefined);
+    return result.finally(() => {
+      this.#waiting -= 1;
+    });
+  }
+
+  /** Connects to the engine and clears a dead bridge's leftovers, without failing anything. */
+  warmUp(): void {
+    this.#connect().catch((error: unknown) =>
+      this.#logger.debug({ err: errorMessage(error) }, 'engine not available yet'),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    const sandbox = this.#sandbox;
+    this.#sandbox = undefined;
+    await sandbox?.destroy();
+    const engine = await this.#engine?.catch(() => undefined);
+    await engine?.ownedService?.stop();
+  }
+
+  async #runNow(code: string, timeoutSeconds: number): Promise<RunReport> {
+    clearTimeout(this.#idleTimer);
+    try {
+      const sandbox = await this.#ensureSandbox();
+      const notices = this.#takeNotices();
+      const result = await sandbox.execute({
+        code,
+        timeoutMs: timeoutSeconds * 1000,
+        maxOutputChars: this.#deps.config.outputLimitChars,
+      });
+      if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
+      return { ...result, notices };
+    } finally {
+      this.#armIdleTimer();
+    }
+  }
+
+  #takeNotices(): string[] {
+    const notice = this.#pendingNotice;
+    this.#pendingNotice = undefined;
+    return notice ? [notice] : [];
+  }
+
+  async #ensureSandbox(): Promise<LiveSandbox> {
+    if (this.#closed) throw new Error('the bridge is shutting down');
+    if (this.#sandbox?.alive) return this.#sandbox;
+    this.#sandbox = undefined;
+    const engine = await this.#connect();
+    if (!this.#imageReady) {
+      await ensureImage(engine.docker, this.#deps.config.image, this.#logger);
+      this.#imageReady = true;
+    }
+    const started = performance.now();
+    const sandbox = await LiveSandbox.start({
+      docker: engine.docker,
+      blueprint: this.#deps.blueprint(engine),
+      sources: this.#deps.sources,
+      logger: this.#logger,
+      interruptGraceMs: this.#deps.config.interruptGraceSeconds * 1000,
+      onDeath: (reason, duringCall) => {
+        if (this.#sandbox === sandbox) this.#sandbox = undefined;
+        if (!duringCall && !this.#closed) {
+          this.#pendingNotice = `The sandbox stopped between calls (${reason}); this call runs in a fresh one, so earlier variables and imports are gone.`;
+        }
+      },
+    });
+    this.#logger.info(
+      { ms: Math.round(performance.now() - started), engine: engine.kind },
+      'sandbox started',
+    );
+    this.#sandbox = sandbox;
+    return sandbox;
+  }
+
+  #connect(): Promise<LocatedEngine> {
+    this.#engine ??= this.#deps.connectEngine().then(
+      async (engine) => {
+        await removeLeftoverContainers(engine.docker, this.#logger).catch((error: unknown) =>
+          this.#logger.warn({ err: errorMessage(error) }, 'could not list leftover sandboxes'),
+        );
+        return engine;
+      },
+      (error: unknown) => {
+        // Not cached: the user may start their engine and simply call again.
+        this.#engine = undefined;
+        throw error;
+      },
+    );
+    return this.#engine;
+  }
+
+  #armIdleTimer(): void {
+    const seconds = this.#deps.config.idleTimeoutSeconds;
+    if (seconds <= 0 || this.#closed) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      const sandbox = this.#sandbox;
+      if (!sandbox || this.#waiting > 0) return;
+      this.#sandbox = undefined;
+      this.#pendingNotice = `The sandbox was stopped after ${seconds}s without calls (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT); this call runs in a fresh one, so earlier variables and imports are gone.`;
+      this.#logger.info({ idleSeconds: seconds }, 'stopping idle sandbox');
+      void sandbox.destroy();
+    }, seconds * 1000);
+    this.#idleTimer.unref();
+  }
+}

@@ -1,0 +1,186 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** A frame as the runner wrote it (checked against the host's schemas by the tests). */
+export type Frame = Record<string, unknown> & { type: string };
+
+export const SANDBOX_DIR = path.resolve(import.meta.dirname, '../../sandbox');
+
+/**
+ * The boot frame's `modules`, built the way the host builds them: every
+ * `sandbox/mcp_sandbox/**\/*.py`, `__init__.py` naming its package.
+ */
+export function bootModules(
+  root = SANDBOX_DIR,
+  top = 'mcp_sandbox',
+): Record<string, { source: string; package: boolean }> {
+  const modules: Record<string, { source: string; package: boolean }> = {};
+  const walk = (dir: string, dotted: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file, `${dotted}.${entry.name}`);
+      else if (entry.name === '__init__.py')
+        modules[dotted] = { source: readFileSync(file, 'utf8'), package: true };
+      else if (entry.name.endsWith('.py'))
+        modules[`${dotted}.${entry.name.slice(0, -3)}`] = {
+          source: readFileSync(file, 'utf8'),
+          package: false,
+        };
+    }
+  };
+  walk(path.join(root, top), top);
+  return modules;
+}
+
+export interface ExecuteResult {
+  stdout: string;
+  stderr: string;
+  /** The stdout/stderr frames in arrival order. */
+  output: Frame[];
+  done: Frame;
+}
+
+export interface StartOptions {
+  /** Raw bytes written to stdin before the boot frame (e.g. attach garbage). */
+  preamble?: string;
+  /** Command prefix, e.g. ['prlimit', '--nproc=64']. */
+  wrapper?: string[];
+  /** The interpreter; default `python3` from PATH. */
+  python?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The runner as a host process: `python3 -u -c <bootstrap> <nonce>` on pipes, no container. */
+export class SandboxProcess {
+  readonly nonce = randomBytes(16).toString('hex');
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Frames received and not yet taken. */
+  readonly unread: Frame[] = [];
+  /** Lines that were not JSON objects with a string `type` (none expected). */
+  readonly badLines: string[] = [];
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #buffer = '';
+  #nextId = 1;
+  #wake: (() => void)[] = [];
+
+  constructor(options: StartOptions = {}) {
+    const bootstrap = readFileSync(path.join(SANDBOX_DIR, 'bootstrap.py'), 'utf8');
+    const python = options.python ?? 'python3';
+    const [command = python, ...prefix] = [...(options.wrapper ?? []), python];
+    this.child = spawn(command, [...prefix, '-u', '-c', bootstrap, this.nonce], {
+      cwd: '/tmp',
+      env: options.env ?? process.env,
+      detached: true, // its own process group, so close() can end whatever it left
+    });
+    this.exit = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#push(chunk));
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      process.stderr.write(`[sandbox stderr] ${chunk}`);
+    });
+    this.child.stdin.on('error', () => undefined); // EPIPE after the runner died
+    if (options.preamble !== undefined) this.child.stdin.write(options.preamble);
+    this.send({
+      type: 'boot',
+      nonce: this.nonce,
+      modules: bootModules(),
+      entry: 'mcp_sandbox.runner',
+    });
+  }
+
+  send(frame: Record<string, unknown>): void {
+    this.writeRaw(`${JSON.stringify(frame)}\n`);
+  }
+
+  writeRaw(text: string): void {
+    this.child.stdin.write(text);
+  }
+
+  /** Takes the first unread frame matching `match`, waiting up to `timeoutMs` for it. */
+  async take(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.unread.findIndex(match);
+      if (index >= 0) return this.unread.splice(index, 1)[0] as Frame;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching frame in ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  takeType(type: string, timeoutMs?: number): Promise<Frame> {
+    return this.take((frame) => frame.type === type, timeoutMs);
+  }
+
+  /** Sends an `execute` frame; returns its id. */
+  start(code: string, maxOutputChars = 1 << 20): number {
+    const id = this.#nextId++;
+    this.send({ type: 'execute', id, code, maxOutputChars });
+    return id;
+  }
+
+  /** Collects the output frames of execution `id` up to its `done`. */
+  async finish(id: number, timeoutMs = 20_000): Promise<ExecuteResult> {
+    const output: Frame[] = [];
+    for (;;) {
+      const frame = await this.take((f) => f.id === id, timeoutMs);
+      if (frame.type === 'done') {
+        const text = (type: string): string =>
+          output.map((f) => (f.type === type ? String(f.data) : '')).join('');
+        return { stdout: text('stdout'), stderr: text('stderr'), output, done: frame };
+      }
+      output.push(frame);
+    }
+  }
+
+  execute(code: string, maxOutputChars?: number): Promise<ExecuteResult> {
+    return this.finish(this.start(code, maxOutputChars));
+  }
+
+  /** Ends stdin (the runner then exits) and kills the process group if it lingers. */
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.kill('SIGKILL'), 5_000);
+    await this.exit;
+    clearTimeout(timer);
+    this.kill('SIGKILL'); // whatever user code left in the group
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  }
+
+  #push(chunk: string): void {
+    const lines = (this.#buffer + chunk).split('\n');
+    this.#buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue; // the watcher starts its frame with "\n"
+      try {
+        const value: unknown = JSON.parse(line);
+        if (typeof value === 'object' && value !== null && 'type' in value) {
+          if (typeof value.type === 'string') {
+            this.unread.push(value as Frame);
+            continue;
+          }
+        }
+      } catch {
+        // recorded below
+      }
+      this.badLines.push(line.slice(0, 200));
+    }
+    for (const wake of this.#wake.splice(0)) wake();
+  }
+}
