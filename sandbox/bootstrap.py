@@ -5,15 +5,16 @@ import json
 import os
 import signal
 import sys
-import traceback
 from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import BinaryIO
 
 NONCE = sys.argv[1]
 MAX_LINE = 64 << 20  # host lines up to 64 MiB; longer ones are skipped
 CG = "/sys/fs/cgroup/"
 
 
-def read_text(path):
+def read_text(path: str) -> str:
     try:
         with open(path) as f:
             return f.read()
@@ -21,7 +22,7 @@ def read_text(path):
         return ""
 
 
-def oom_kills():
+def oom_kills() -> int:
     # v2 memory.events and v1 memory.oom_control both carry a line "oom_kill N".
     text = read_text(CG + "memory.events") or read_text(CG + "memory/memory.oom_control")
     for line in text.splitlines():
@@ -31,13 +32,13 @@ def oom_kills():
     return 0
 
 
-def memory_limit():
+def memory_limit() -> int | None:
     raw = (read_text(CG + "memory.max") or read_text(CG + "memory/memory.limit_in_bytes")).strip()
     # "max" (v2) or a page-rounded 2**63 (v1) mean "no limit".
     return int(raw) if raw.isdigit() and int(raw) < 1 << 62 else None
 
 
-def write_frame(frame):
+def write_frame(frame: dict) -> None:
     # The leading newline ends whatever line a dying runner left half written.
     data = ("\n" + json.dumps(frame) + "\n").encode()
     try:
@@ -47,20 +48,20 @@ def write_frame(frame):
         pass  # nobody is listening any more
 
 
-def become_subreaper():
+def become_subreaper() -> None:
     # Orphans of user code are re-parented to us, so the runner's reaper finds every
     # process of the session among our descendants, and we reap them.
     try:
         import ctypes
 
-        if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+        if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0):  # PR_SET_CHILD_SUBREAPER
+            raise OSError(ctypes.get_errno(), "prctl failed")
     except Exception as e:
-        write_frame({"type": "log", "level": "warn", "message": "watcher: not a subreaper: %r" % e})
+        write_frame({"type": "log", "level": "warn", "message": "watcher: no subreaper: %r" % e})
 
 
-def watch(child: int, baseline: int, limit: "int | None") -> None:
-    def forward(signum, _frame):
+def watch(child: int, baseline: int, limit: int | None) -> None:
+    def forward(signum: int, _frame: object) -> None:
         try:
             os.kill(child, signum)
         except OSError:
@@ -74,47 +75,50 @@ def watch(child: int, baseline: int, limit: "int | None") -> None:
         pid, status = os.waitpid(-1, 0)
         if pid == child:
             break
-    code, sig = os.waitstatus_to_exitcode(status), None
-    if code < 0:
-        code, sig = None, -code
+    code = os.waitstatus_to_exitcode(status)  # -N: killed by signal N
     write_frame({
-        "type": "exited", "nonce": NONCE, "exitCode": code, "signal": sig,
+        "type": "exited", "nonce": NONCE, "exitCode": code if code >= 0 else None,
+        "signal": -code if code < 0 else None,
         # A rise of the counter alone could be a user subprocess; the runner was
         # the victim only if it died of SIGKILL.
-        "oomKilled": sig == signal.SIGKILL and oom_kills() > baseline,
+        "oomKilled": code == -signal.SIGKILL and oom_kills() > baseline,
         "memoryLimitBytes": limit,
     })
-    os._exit(128 + sig if sig else code)
+    os._exit(code if code >= 0 else 128 - code)
 
 
 class MemoryFinder:
     """Serves the boot frame's modules from memory (first on sys.meta_path)."""
 
-    def __init__(self, modules):
+    def __init__(self, modules: dict) -> None:
         self.modules = modules
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         module = self.modules.get(name)
         if module is None:
             return None
         package = bool(module.get("package"))
-        origin = "/sandbox/" + name.replace(".", "/") + ("/__init__.py" if package else ".py")
-        spec = ModuleSpec(name, self, origin=origin, is_package=package)
+        spec = ModuleSpec(name, self, origin=self.filename(name), is_package=package)
         spec.has_location = True
         return spec
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module):
-        source = self.get_source(module.__name__)
-        exec(compile(source, module.__spec__.origin, "exec", dont_inherit=True), module.__dict__)
+    def exec_module(self, module: ModuleType) -> None:
+        name = module.__name__
+        code = compile(self.get_source(name), self.filename(name), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
 
-    def get_source(self, name):  # lets tracebacks and inspect show runner source
+    def filename(self, name: str) -> str:
+        package = bool(self.modules[name].get("package"))
+        return "/sandbox/" + name.replace(".", "/") + ("/__init__.py" if package else ".py")
+
+    def get_source(self, name: str) -> str:  # lets tracebacks and inspect show our source
         return self.modules[name]["source"]
 
 
-def read_boot(reader):
+def read_boot(reader: BinaryIO) -> dict:
     while True:
         line = reader.readline(MAX_LINE + 1)
         if not line:
@@ -128,16 +132,15 @@ def read_boot(reader):
         except (ValueError, RecursionError):
             continue  # garbage before the boot frame (see docs/protocol.md)
         if isinstance(frame, dict) and frame.get("type") == "boot" and frame.get("nonce") == NONCE:
-            modules, entry = frame.get("modules"), frame.get("entry")
-            if not isinstance(modules, dict) or not isinstance(entry, str):
+            modules = frame.get("modules")
+            if not isinstance(frame.get("entry"), str) or not isinstance(modules, dict) or not all(
+                isinstance(m, dict) and isinstance(m.get("source"), str) for m in modules.values()
+            ):
                 raise ValueError("malformed boot frame")
-            for name, module in modules.items():
-                if not isinstance(module, dict) or not isinstance(module.get("source"), str):
-                    raise ValueError("malformed boot frame: module %r" % name)
             return frame
 
 
-def run_child():
+def run_child() -> None:
     diag = os.dup(2)  # the container's stderr, kept for our own last words
     try:
         # User code's stdin is /dev/null; the real one lives on only in our reader.
@@ -151,6 +154,8 @@ def run_child():
         sys.modules[boot["entry"]].main(reader, boot)
         code = 0
     except BaseException:
+        import traceback
+
         lines = traceback.format_exc().strip().splitlines()
         os.write(diag, ("mcp-sandbox runner failed: " + " | ".join(lines) + "\n").encode())
         code = 70

@@ -9,8 +9,9 @@ import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
+import { CAPABILITY_SUMMARY } from './server/capabilities.js';
 import { createMcpServer } from './server/mcp-server.js';
-import { loadSandboxSources } from './session/boot-modules.js';
+import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/live-sandbox.js';
 import { SandboxSession } from './session/sandbox-session.js';
 
@@ -24,7 +25,7 @@ export class BridgeApp {
     this.session = new SandboxSession({
       config,
       logger,
-      sources: loadSandboxSources(),
+      sources: loadSandboxSources(sandboxData()),
       connectEngine: () => locateEngine(config.runtime, logger.child({ component: 'engine' })),
       blueprint: (engine) => sandboxBlueprint(config, engine.kind),
     });
@@ -66,5 +67,12 @@ export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): Sand
     createOptions: (command) => buildContainerCreateOptions({ ...settings, command }),
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
+  };
+}
+
+/** Host data the in-sandbox `mcp` package reads. */
+export function sandboxData(): GeneratedModules {
+  return {
+    'mcp._capabilities': { TEXT: CAPABILITY_SUMMARY, SERVERS: [], SERVER_DETAILS: [] },
   };
 }

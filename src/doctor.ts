@@ -3,7 +3,7 @@ import { formatByteSize } from './config/byte-size.js';
 import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
-import { sandboxBlueprint } from './app.js';
+import { sandboxBlueprint, sandboxData } from './app.js';
 import { loadSandboxSources } from './session/boot-modules.js';
 import { LiveSandbox } from './session/live-sandbox.js';
 
@@ -52,7 +52,7 @@ export async function runDoctor(
       sandbox = await LiveSandbox.start({
         docker: engine.docker,
         blueprint: sandboxBlueprint(config, engine.kind),
-        sources: loadSandboxSources(),
+        sources: loadSandboxSources(sandboxData()),
         logger,
         interruptGraceMs: config.interruptGraceSeconds * 1000,
         onDeath: () => undefined,

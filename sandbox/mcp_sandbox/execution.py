@@ -7,27 +7,22 @@ import linecache
 import os
 import sys
 import time
-import traceback
 import types
 from ast import PyCF_ALLOW_TOP_LEVEL_AWAIT
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
+from .coroutines import CoroutineCells
 from .interrupts import Interrupter
 from .output import OutputCapture
 from .protocol import Frame, positive_int
 from .reaper import Reaper
 
-if TYPE_CHECKING:
-    import asyncio
-
+RUNNER_FILES = os.path.dirname(__file__) + os.sep  # "/sandbox/mcp_sandbox/"
 CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
 DEFAULT_MAX_OUTPUT_CHARS = 1 << 20
-CANCEL_SECONDS = 1.0  # how long an interrupted coroutine may take to honour cancel()
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     id: int
     code: str
     max_output_chars: int
@@ -45,6 +40,8 @@ class Cell:
 
 
 class Executor:
+    """Runs cells one at a time and turns each into a `done` frame."""
+
     def __init__(self, capture: OutputCapture, interrupter: Interrupter, reaper: Reaper) -> None:
         self._capture = capture
         self._interrupter = interrupter
@@ -56,8 +53,7 @@ class Executor:
         self._stdin = sys.stdin  # fd 0 is /dev/null: input() raises EOFError
         self._devnull = os.open(os.devnull, os.O_RDONLY)
         self._runner_pid = os.getpid()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[object] | None = None
+        self._coroutines = CoroutineCells()
 
     def run(self, cell: Cell) -> Frame:
         """Runs one cell and returns its `done` frame, sent after all its output."""
@@ -82,7 +78,7 @@ class Executor:
             # A process forked by user code finished the cell: it is not the runner.
             os._exit(self._outcome(error, interrupted=False)[1])
         interrupted = self._interrupter.disarm()
-        self._settle_task()
+        self._coroutines.settle()
         outcome, exit_code = self._outcome(error, interrupted)
         if outcome == "interrupted":
             self._reaper.reap(mark)
@@ -98,36 +94,10 @@ class Executor:
 
     def _execute(self, source: str, filename: str) -> None:
         code = compile(source, filename, "exec", PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-        if not code.co_flags & CO_COROUTINE:
+        if code.co_flags & CO_COROUTINE:  # top-level await: eval gives a coroutine
+            self._coroutines.run(eval(code, self._namespace))
+        else:
             exec(code, self._namespace)
-            return
-        loop = self._event_loop()
-        self._task = loop.create_task(eval(code, self._namespace))
-        loop.run_until_complete(self._task)
-
-    def _event_loop(self) -> asyncio.AbstractEventLoop:
-        import asyncio  # only sessions that await pay for it
-
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self._loop)  # user code may have reset it (asyncio.run does)
-        return self._loop
-
-    def _settle_task(self) -> None:
-        """Cancels the cell's coroutine if an interrupt left it pending."""
-        task, self._task = self._task, None
-        if task is None or self._loop is None:
-            return
-        if not task.done():
-            import asyncio
-
-            task.cancel()
-            try:
-                self._loop.run_until_complete(asyncio.wait([task], timeout=CANCEL_SECONDS))
-            except Exception:
-                pass  # a broken loop: the next async cell makes a new one if closed
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: no "exception was never retrieved" noise later
 
     def _outcome(self, error: BaseException | None, interrupted: bool) -> tuple[str, int]:
         if error is None:
@@ -137,7 +107,7 @@ class Executor:
         self._print_traceback(error)
         if interrupted and isinstance(error, KeyboardInterrupt):
             return "interrupted", 130
-        return "exception", 1  # a KeyboardInterrupt nobody asked for is user code's own
+        return "exception", 1  # includes a KeyboardInterrupt the host did not ask for
 
     def _exit_status(self, stop: SystemExit) -> int:
         if stop.code is None:
@@ -148,11 +118,25 @@ class Executor:
         return 1
 
     def _print_traceback(self, error: BaseException) -> None:
-        # Drop the runner's frames: the traceback starts at the first cell frame.
-        tb = error.__traceback__
-        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
-            tb = tb.tb_next
+        tb = _user_traceback(error.__traceback__)
         error.__traceback__ = tb
         sys.last_type, sys.last_value, sys.last_traceback = type(error), error, tb  # for pdb.pm()
+        setattr(sys, "last_exc", error)  # the same for Python 3.12+ (unknown to 3.11)
+        import traceback  # only sessions that fail pay for it
+
         # Our writer, not sys.stderr: user code may have redirected that.
         self._capture.stderr().write("".join(traceback.format_exception(error)))
+
+
+def _user_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback as user code should see it: from the first cell frame on, without
+    the runner's own frames (such as the SIGINT handler that raised KeyboardInterrupt)."""
+    kept: list[types.TracebackType] = []
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if (kept or filename.startswith("<cell-")) and not filename.startswith(RUNNER_FILES):
+            kept.append(tb)
+        tb = tb.tb_next
+    for before, after in zip(kept, kept[1:] + [None]):
+        before.tb_next = after
+    return kept[0] if kept else None

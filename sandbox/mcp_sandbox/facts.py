@@ -38,8 +38,8 @@ def _memory_limits() -> tuple[int | None, int | None]:
     if os.path.exists(CGROUP + "memory.max"):
         return _limit(CGROUP + "memory.max"), _limit(CGROUP + "memory.swap.max")
     v1 = CGROUP + "memory/memory."
-    memsw = _limit(v1 + "memsw.limit_in_bytes") if os.path.exists(v1 + "memsw.limit_in_bytes") else None
-    return _limit(v1 + "limit_in_bytes"), memsw
+    memsw = v1 + "memsw.limit_in_bytes"  # absent when swap accounting is off
+    return _limit(v1 + "limit_in_bytes"), _limit(memsw) if os.path.exists(memsw) else None
 
 
 def _pids_limit() -> int | None:
@@ -55,7 +55,8 @@ def _mounts() -> list[dict[str, object]]:
         fields, tail = left.split(), right.split()
         options = fields[5].split(",") + (tail[2].split(",") if len(tail) > 2 else [])
         target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])  # \040 = " "
-        mounts.append({"target": target, "fstype": tail[0], "options": list(dict.fromkeys(options))})
+        unique = list(dict.fromkeys(options))
+        mounts.append({"target": target, "fstype": tail[0], "options": unique})
     return mounts
 
 
@@ -65,6 +66,10 @@ def _net_interfaces() -> list[str]:
     except OSError:
         lines = _read("/proc/net/dev").splitlines()[2:]
         return sorted(line.split(":")[0].strip() for line in lines)
+
+
+def _soft_limit(kind: int) -> int:
+    return resource.getrlimit(kind)[0]
 
 
 def gather_facts() -> dict[str, object]:
@@ -96,8 +101,8 @@ def gather_facts() -> dict[str, object]:
         "cwd": fact("cwd", os.getcwd, ""),
         "home": os.environ.get("HOME"),
         # Raw soft limits: RLIM_INFINITY is -1.
-        "rlimitNproc": fact("rlimitNproc", lambda: resource.getrlimit(resource.RLIMIT_NPROC)[0], None),
-        "rlimitNofile": fact("rlimitNofile", lambda: resource.getrlimit(resource.RLIMIT_NOFILE)[0], None),
+        "rlimitNproc": fact("rlimitNproc", lambda: _soft_limit(resource.RLIMIT_NPROC), None),
+        "rlimitNofile": fact("rlimitNofile", lambda: _soft_limit(resource.RLIMIT_NOFILE), None),
     }
     facts["errors"] = errors
     return facts

@@ -24,8 +24,8 @@ class Interrupter:
     def __init__(self, protected: Iterable[CodeType]) -> None:
         self._lock = threading.Lock()
         self._cell: int | None = None
-        self._pending = False
-        self._delivered = False
+        self._pending = False  # a request the handler has not served yet
+        self._requested = False  # the host asked to interrupt this cell
         self._main = threading.main_thread().ident or 0
         self._boundary = Interrupter.call_user.__code__
         self._protected = frozenset(protected) | {self._boundary}
@@ -36,20 +36,20 @@ class Interrupter:
 
     def arm(self, cell_id: int) -> None:
         with self._lock:
-            self._cell, self._pending, self._delivered = cell_id, False, False
+            self._cell, self._pending, self._requested = cell_id, False, False
 
     def disarm(self) -> bool:
-        """Ends the cell; True if an interrupt was delivered to it."""
+        """Ends the cell; True if the host asked to interrupt it."""
         with self._lock:
             self._cell, self._pending = None, False
-        return self._delivered
+        return self._requested
 
     def request(self, cell_id: int) -> None:
         """Reader thread: interrupt `cell_id` if it is the cell running."""
         with self._lock:
             if self._cell != cell_id:
                 return
-            self._pending = True
+            self._pending = self._requested = True
             signal.pthread_kill(self._main, signal.SIGINT)
 
     def call_user(self, run: Callable[[], T]) -> T:
@@ -70,5 +70,4 @@ class Interrupter:
         if caller is None:
             return  # runner bookkeeping: the request lapses when the cell ends
         self._pending = False
-        self._delivered = True
         raise KeyboardInterrupt

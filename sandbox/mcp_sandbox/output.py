@@ -21,7 +21,10 @@ from .writer import CellWriter
 FLUSH_SECONDS = 0.05
 FRAME_CHARS = 64 * 1024  # also the buffered amount that forces a flush
 READ_BYTES = 1 << 20
-PIPE_BYTES = 1 << 20  # a big pipe: fewer pump wake-ups, writers rarely block
+# 4x the default pipe: fewer pump wake-ups. No more: pipe memory is counted per uid,
+# and every sandbox runs as the same one.
+PIPE_BYTES = 1 << 18
+BATCH_SECONDS = 0.001
 
 
 class _Stream:
@@ -50,6 +53,7 @@ class OutputCapture:
         self._lock = threading.Lock()  # pipes are read, and frames sent, only under it
         self._streams = (_Stream("stdout", 1), _Stream("stderr", 2))
         self._by_read_fd = {stream.read_fd: stream for stream in self._streams}
+        self._ready = self._poller()  # for begin/end; the pump thread has its own
         self._cell: int | None = None
         self._budget = 0
         self._pending: list[tuple[str, list[str]]] = []  # (stream, pieces), in arrival order
@@ -64,8 +68,8 @@ class OutputCapture:
         """Starts capturing for a cell, after discarding output produced since the last."""
         with self._lock:
             self._cell = None
+            self._drain()
             for stream in self._streams:
-                self._drain(stream)
                 stream.decoder.reset()
                 stream.kept = stream.dropped = 0
             self._cell, self._budget = cell_id, budget
@@ -76,8 +80,8 @@ class OutputCapture:
     def end(self) -> dict[str, int]:
         """Sends all the cell's output still in the pipes; returns the dropped counts."""
         with self._lock:
+            self._drain()
             for stream in self._streams:
-                self._drain(stream)
                 self._accept(stream, stream.decoder.decode(b"", True))
             self._flush()
             self._cell = None
@@ -93,13 +97,21 @@ class OutputCapture:
             os.dup2(stream.write_fd, stream.fd)
         sys.stdout, sys.stderr = (stream.writer for stream in self._streams)
 
-    def _pump(self) -> None:
+    def _poller(self) -> select.poll:
         poller = select.poll()
         for fd in self._by_read_fd:
             poller.register(fd, select.POLLIN)
+        return poller
+
+    def _pump(self) -> None:
+        poller = self._poller()
         timeout: float | None = None
         while True:
             events = poller.poll(timeout)
+            if events:
+                # Let a busy writer fill the pipe a little: reading every small write
+                # as it comes would make the two threads trade the GIL on each print.
+                time.sleep(BATCH_SECONDS)
             with self._lock:
                 for fd, _ in events:
                     self._read(self._by_read_fd[fd])
@@ -115,11 +127,13 @@ class OutputCapture:
         self._flush()
         return None
 
-    def _drain(self, stream: _Stream) -> None:
-        # Reads what is in the pipe now; stops at a short read so that a process
-        # writing without pause cannot keep us here.
-        while self._read(stream) == READ_BYTES:
-            pass
+    def _drain(self) -> None:
+        # Reads what is in the pipes now (one poll when they are empty, the usual case);
+        # stops at a short read so that a process writing without pause cannot keep us.
+        for fd, _ in self._ready.poll(0):
+            stream = self._by_read_fd[fd]
+            while self._read(stream) == READ_BYTES:
+                pass
 
     def _read(self, stream: _Stream) -> int:
         try:

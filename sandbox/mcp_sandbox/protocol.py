@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-import traceback
 from collections.abc import Callable, Mapping
-from typing import BinaryIO, NoReturn
+from typing import BinaryIO, NoReturn, cast
 
 Frame = dict[str, object]
 MAX_LINE = 64 << 20  # host lines up to 64 MiB are accepted; longer ones are skipped
@@ -23,6 +22,8 @@ def write_all(fd: int, data: bytes) -> None:
 
 def die(diag_fd: int, what: str) -> NoReturn:
     """Reports an internal failure on the container's stderr and ends the runner."""
+    import traceback  # a crash path: not worth loading at start-up
+
     message = f"mcp-sandbox runner: {what}: " + " | ".join(traceback.format_exc().splitlines())
     try:
         os.write(diag_fd, message.encode("utf-8", "backslashreplace") + b"\n")
@@ -65,7 +66,9 @@ class Channel:
 
     def _forget(self) -> None:
         # A process forked by user code is not the runner: it must never write frames.
-        os.close(self._fd)
+        # Its own forks (a fork bomb) inherit -1: nothing left to close.
+        if self._fd >= 0:
+            os.close(self._fd)
         self._fd = -1
         self._lock = threading.Lock()
 
@@ -121,11 +124,12 @@ class Inbox:
 
     def _dispatch(self, line: bytes) -> None:
         try:
-            frame = json.loads(line)
+            decoded: object = json.loads(line)
         except (ValueError, RecursionError):
             self._channel.warn(f"ignored a line that is not JSON ({len(line)} bytes)")
             return
-        kind = frame.get("type") if isinstance(frame, dict) else None
+        frame = cast(Frame, decoded) if isinstance(decoded, dict) else {}  # JSON keys are str
+        kind = frame.get("type")
         handler = self._handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             self._channel.warn(f"ignored a frame of unknown type {str(kind)[:40]!r}")
@@ -133,4 +137,4 @@ class Inbox:
         try:
             handler(frame)
         except ValueError as error:
-            self._channel.warn(f"ignored a {kind} frame: {error}")
+            self._channel.warn(f"ignored {kind!r} frame: {error}")

@@ -7,15 +7,13 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from typing import NamedTuple
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 SWEEP_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     """When a cell started, in the terms of /proc/<pid>/stat: the clock tick (the
     resolution of a process's start time) and the last pid the kernel handed out, which
     tells apart processes started within that same tick before and after the mark."""
@@ -24,6 +22,7 @@ class Mark:
     last_pid: int
 
     def precedes(self, pid: int, start_tick: int) -> bool:
+        """True when the process `pid`, started at `start_tick`, started after the mark."""
         return start_tick > self.tick or (start_tick == self.tick and pid > self.last_pid)
 
 
@@ -83,7 +82,7 @@ class Reaper:
             time.sleep(0.001)  # let the stops land before looking again
         for pid in found:
             _signal(pid, signal.SIGKILL)
-        self._reap_children(found, deadline)
+        self._await_deaths(found, deadline + SWEEP_SECONDS)
         return len(found)
 
     def _started_since(self, since: Mark) -> dict[int, _Proc]:
@@ -95,7 +94,9 @@ class Reaper:
         return {
             pid: proc
             for pid, proc in table.items()
-            if pid not in spared and since.precedes(pid, proc.start) and self._in_session(pid, table)
+            if pid not in spared
+            and since.precedes(pid, proc.start)
+            and self._in_session(pid, table)
         }
 
     def _in_session(self, pid: int, table: dict[int, _Proc]) -> bool:
@@ -108,14 +109,19 @@ class Reaper:
             pid = proc.ppid
         return False
 
-    def _reap_children(self, killed: dict[int, _Proc], deadline: float) -> None:
-        # Our own killed children would stay zombies and hold pids (the pids limit
-        # counts them): wait for those that no Popen object will wait for.
+    def _await_deaths(self, killed: dict[int, _Proc], deadline: float) -> None:
+        """Returns once the killed processes are gone, so `done` means they are.
+
+        Our own children that no Popen object will wait for are reaped here: as zombies
+        they would still hold pids (the pids limit counts them)."""
         owned = _popen_pids()
-        children = [pid for pid, p in killed.items() if p.ppid == self._runner and pid not in owned]
-        while children and time.monotonic() < deadline + SWEEP_SECONDS:
-            children = [pid for pid in children if not _reaped(pid)]
-            if children:
+        left = dict(killed)
+        while left and time.monotonic() < deadline:
+            for pid, proc in list(left.items()):
+                ours = proc.ppid == self._runner and pid not in owned
+                if _reaped(pid) if ours else _dead(pid, proc.start):
+                    del left[pid]
+            if left:
                 time.sleep(0.001)
 
 
@@ -124,6 +130,11 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
     except OSError:
         pass  # already gone, or not ours
+
+
+def _dead(pid: int, start: int) -> bool:
+    proc = _stat(pid)
+    return proc is None or proc.start != start or proc.state in "ZX"
 
 
 def _reaped(pid: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import sys
+import warnings
 from typing import BinaryIO
 
 from .execution import Cell, Executor
@@ -19,6 +20,11 @@ from .rpc import PendingCalls
 def main(reader: BinaryIO, boot: Frame) -> None:
     """Called by the bootstrap with its stdin reader and the decoded boot frame."""
     diag = os.dup(2)  # the container's stderr, for our own last words
+    # Python 3.12+ warns at every os.fork() in a process with threads. Our threads are
+    # the reason, and they are fork-safe (at-fork hooks renew what a child may need).
+    warnings.filterwarnings(
+        "ignore", r"This process .* is multi-threaded, use of fork\(\)", DeprecationWarning
+    )
     channel = Channel()  # before the capture takes fd 1
     capture = OutputCapture(channel, diag)
     reaper = Reaper(watcher=os.getppid())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 
 from .protocol import write_all
@@ -28,23 +29,25 @@ class CellWriter(io.TextIOBase):
         self._room = 0  # what is surely left of the budget (see reset)
         self._cut = 0
         self._cut_lock = threading.Lock()
+        # A fork may copy the lock held by another thread: the child gets a free one.
+        os.register_at_fork(after_in_child=self._renew_lock)
         self.buffer = io.FileIO(fd, "wb", closefd=False)
 
-    def reset(self, budget: int) -> int:
-        """Starts a cell with `budget` characters; returns what was cut in the last one.
+    def reset(self, budget: int) -> None:
+        """Starts a cell with `budget` characters.
 
         Whatever else reaches the pipe (os.write, subprocesses, racing threads) only
         makes the real remainder smaller than _room, so a cut here is always a cut the
         pump would have made; the pump enforces the exact budget."""
         with self._cut_lock:
-            cut, self._cut = self._cut, 0
+            self._cut = 0
         self._room = budget
-        return cut
 
     def cut(self) -> int:
+        """Characters this cell wrote past its budget (never sent)."""
         return self._cut
 
-    def write(self, text: str) -> int:
+    def write(self, text: object) -> int:  # object: callers are user code
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         size = len(text)
@@ -58,6 +61,9 @@ class CellWriter(io.TextIOBase):
         if text:
             write_all(self._fd, text.encode("utf-8", "backslashreplace"))
         return size
+
+    def _renew_lock(self) -> None:
+        self._cut_lock = threading.Lock()
 
     def fileno(self) -> int:
         return self._fd

@@ -231,6 +231,8 @@ export function buildContainerCreateOptions(
       'PYTHONIOENCODING=utf-8',
       'PYTHONDONTWRITEBYTECODE=1',
       `HOME=${WORKSPACE_DIR}`,
+      // matplotlib wants a writable config dir and warns on every import without one.
+      'MPLCONFIGDIR=/tmp/matplotlib',
     ],
     // [""] clears the image's entrypoint on both engines; Podman 4.3 ignores [] (measured).
     Entrypoint: [''],

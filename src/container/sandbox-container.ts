@@ -80,7 +80,7 @@ export class SandboxContainer {
       streams.onEnd(reason);
     };
     this.#socket.on('data', (chunk: Buffer) => demuxer.push(chunk));
-    this.#socket.on('end', () => end('the sandbox closed its output'));
+    this.#socket.on('end', () => end('its output ended: the container exited or was removed'));
     this.#socket.on('close', () => end('the attach connection closed'));
     this.#socket.on('error', (error) => end(`the attach connection failed: ${error.message}`));
   }

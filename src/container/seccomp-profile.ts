@@ -1,6 +1,7 @@
 /**
- * Our own seccomp profile for the sandbox, in the Docker/OCI JSON format that both Docker
- * and Podman accept inline (`SecurityOpt: ["seccomp=" + JSON.stringify(profile)]`).
+ * Our own seccomp profile for the sandbox, in the Docker/OCI JSON format. Docker takes it
+ * inline (`SecurityOpt: ["seccomp=" + JSON]`); Podman's compat API only as a file path
+ * (see seccomp-file.ts).
  *
  * Source: moby `profiles/seccomp/default.json` (the version with the AF_VSOCK socket rule,
  * CAP_BPF/CAP_PERFMON groups and `name_to_handle_at` in the base list), restricted to what

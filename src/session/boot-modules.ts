@@ -11,29 +11,51 @@ export interface SandboxSources {
   entry: string;
 }
 
-/** Reads the Python that runs in the container: read once, sent to every new sandbox. */
+/** Host data handed to the sandbox as modules: name → {CONSTANT: JSON value}. */
+export type GeneratedModules = Record<string, Record<string, unknown>>;
+
+/**
+ * Reads the Python that runs in the container (every package folder under `sandbox/`),
+ * once, for every new sandbox; `generated` adds modules holding host data.
+ */
 export function loadSandboxSources(
+  generated: GeneratedModules = {},
   sandboxDir = path.join(packageRoot(), 'sandbox'),
 ): SandboxSources {
   const modules: Record<string, SandboxModule> = {};
   const walk = (folder: string, prefix: string[]) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
+    const entries = readdirSync(folder, { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory() && existsSync(path.join(full, '__init__.py'))) {
         walk(full, [...prefix, entry.name]);
-      } else if (entry.isFile() && entry.name.endsWith('.py')) {
+      } else if (entry.isFile() && entry.name.endsWith('.py') && prefix.length > 0) {
         const isPackage = entry.name === '__init__.py';
         const name = isPackage ? prefix : [...prefix, entry.name.slice(0, -3)];
         modules[name.join('.')] = { source: readFileSync(full, 'utf8'), package: isPackage };
       }
     }
   };
-  walk(path.join(sandboxDir, 'mcp_sandbox'), ['mcp_sandbox']);
+  walk(sandboxDir, []);
+  for (const [name, constants] of Object.entries(generated)) {
+    modules[name] = { source: pythonConstants(constants), package: false };
+  }
   return {
     bootstrap: readFileSync(path.join(sandboxDir, 'bootstrap.py'), 'utf8'),
     modules,
     entry: 'mcp_sandbox.runner',
   };
+}
+
+/**
+ * A module of constants. Each value is JSON inside a JSON string literal, which is also a
+ * valid Python string literal, so no host text can break out of it.
+ */
+function pythonConstants(constants: Record<string, unknown>): string {
+  const lines = ['import json as _json', ''];
+  for (const [key, value] of Object.entries(constants)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`invalid constant name ${key}`);
+    lines.push(`${key} = _json.loads(${JSON.stringify(JSON.stringify(value))})`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { FrameReader, encodeFrame } from '../channel/frame-reader.js';
+import { encodeFrame } from '../channel/frame-reader.js';
 import type {
   DoneFrame,
   ExitedFrame,
@@ -9,13 +8,12 @@ import type {
   SandboxFacts,
   SandboxFrame,
 } from '../channel/frames.js';
-import { SandboxContainer } from '../container/sandbox-container.js';
-import { SandboxStartError } from '../errors.js';
+import type { SandboxContainer } from '../container/sandbox-container.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
-import { deferred } from '../util/deferred.js';
 import { describeSandboxDeath } from './death-reason.js';
-import { OutputCollector } from './output-collector.js';
+import { PendingExecution } from './pending-execution.js';
+import { bootSandbox } from './sandbox-boot.js';
 
 /** What a sandbox needs from the hardening layer, without knowing it. */
 export interface SandboxBlueprint {
@@ -42,57 +40,46 @@ export interface ExecutionResult {
   outOfMemory: boolean;
 }
 
-interface RunningExecution {
-  id: number;
-  stdout: OutputCollector;
-  stderr: OutputCollector;
-  startedAt: number;
-  timedOut: boolean;
-  timers: NodeJS.Timeout[];
-  finish(result: Omit<ExecutionResult, 'stdout' | 'stderr'>, dropped?: DoneFrame['dropped']): void;
-}
+/** The container's own stderr is diagnostics only; a hostile sandbox must not flood the log. */
+const STDERR_LOG_BUDGET_CHARS = 64 * 1024;
 
-const READY_TIMEOUT_MS = 60_000;
-const STDERR_TAIL_CHARS = 8192;
+/** Told when the sandbox dies by itself; `duringCall` when a cell was running. */
+export type DeathListener = (reason: string, duringCall: boolean) => void;
 
 /**
- * One booted sandbox container: the handshake, one execution at a time, timeouts and
- * death. The session above decides when to start a new one.
+ * One booted sandbox container: one execution at a time, timeouts and death. The session
+ * above decides when to start a new one.
  */
 export class LiveSandbox {
+  readonly ready: ReadyFrame;
   readonly #container: SandboxContainer;
+  readonly #nonce: string;
   readonly #logger: Logger;
-  readonly #blueprint: SandboxBlueprint;
+  readonly #memoryLimitBytes: number;
   readonly #interruptGraceMs: number;
+  readonly #onDeath: DeathListener;
   #nextId = 1;
-  #current: RunningExecution | undefined;
+  #stderrLogBudget = STDERR_LOG_BUDGET_CHARS;
+  #current: PendingExecution | undefined;
   #exited: ExitedFrame | undefined;
   #dead = false;
-  #nonce = '';
-  #stderrTail = '';
-  #onDeath: (reason: string, duringCall: boolean) => void = () => undefined;
-  readonly ready: ReadyFrame;
 
   private constructor(
-    container: SandboxContainer,
-    ready: ReadyFrame,
-    blueprint: SandboxBlueprint,
-    logger: Logger,
-    interruptGraceMs: number,
+    booted: { container: SandboxContainer; ready: ReadyFrame; nonce: string },
+    options: {
+      logger: Logger;
+      memoryLimitBytes: number;
+      interruptGraceMs: number;
+      onDeath: DeathListener;
+    },
   ) {
-    this.#container = container;
-    this.ready = ready;
-    this.#blueprint = blueprint;
-    this.#logger = logger;
-    this.#interruptGraceMs = interruptGraceMs;
-  }
-
-  get alive(): boolean {
-    return !this.#dead;
-  }
-
-  get containerId(): string {
-    return this.#container.id;
+    this.#container = booted.container;
+    this.ready = booted.ready;
+    this.#nonce = booted.nonce;
+    this.#logger = options.logger;
+    this.#memoryLimitBytes = options.memoryLimitBytes;
+    this.#interruptGraceMs = options.interruptGraceMs;
+    this.#onDeath = options.onDeath;
   }
 
   /** Starts a container, boots the runner, and checks its hardening before any user code. */
@@ -102,90 +89,31 @@ export class LiveSandbox {
     sources: SandboxSources;
     logger: Logger;
     interruptGraceMs: number;
-    onDeath: (reason: string, duringCall: boolean) => void;
+    onDeath: DeathListener;
   }): Promise<LiveSandbox> {
-    const nonce = randomBytes(16).toString('hex');
-    const command = ['python3', '-u', '-c', options.sources.bootstrap, nonce];
-    // Frames and stream events reach the sandbox object once it exists, the handshake before.
-    const live: { sandbox?: LiveSandbox } = {};
-    let stderrTail = '';
-    const boot = deferred<ReadyFrame>();
-    const reader = new FrameReader({
-      onFrame: (frame) => {
-        if (live.sandbox) live.sandbox.#handleFrame(frame);
-        else if (frame.type === 'ready' && frame.nonce === nonce) boot.resolve(frame);
-      },
-      onInvalid: (reason, sample) =>
-        options.logger.warn({ reason, sample }, 'dropped an invalid frame from the sandbox'),
+    const booted = await bootSandbox(options);
+    const sandbox = new LiveSandbox(booted, {
+      ...options,
+      memoryLimitBytes: options.blueprint.memoryLimitBytes,
     });
-    const container = await SandboxContainer.launch(
-      options.docker,
-      options.blueprint.createOptions(command),
-      {
-        onStdout: (chunk) => reader.push(chunk),
-        onStderr: (chunk) => {
-          const text = chunk.toString('utf8');
-          if (live.sandbox) live.sandbox.#recordStderr(text);
-          else stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
-        },
-        onEnd: (reason) => {
-          if (live.sandbox) live.sandbox.#handleEnd(reason);
-          else boot.reject(new Error(reason));
-        },
-      },
-      options.logger,
-    );
-    container.write(
-      encodeFrame({
-        type: 'boot',
-        nonce,
-        modules: options.sources.modules,
-        entry: options.sources.entry,
-      }),
-    );
-
-    let ready: ReadyFrame;
-    const timer = setTimeout(
-      () => boot.reject(new Error(`no answer within ${READY_TIMEOUT_MS / 1000}s`)),
-      READY_TIMEOUT_MS,
-    );
-    try {
-      ready = await boot.promise;
-    } catch (error: unknown) {
-      await container.destroy();
-      const detail = stderrTail.trim() ? `\nIts stderr said:\n${stderrTail.trim()}` : '';
-      throw new SandboxStartError(
-        `The sandbox did not start: ${(error as Error).message}. Check that the image has python3 (MCP_BRIDGE_IMAGE).${detail}`,
-        { cause: error },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-
-    const problems = options.blueprint.verify(ready.facts);
-    if (problems.length > 0) {
-      await container.destroy();
-      throw new SandboxStartError(
-        `Refusing to run code: the sandbox is not confined as configured.\n  ${problems.join('\n  ')}\n` +
-          'Your container engine ignored or overrode these settings; run `npx mcp-server-code-execution-mode doctor`.',
-      );
-    }
-    const sandbox = new LiveSandbox(
-      container,
-      ready,
-      options.blueprint,
-      options.logger,
-      options.interruptGraceMs,
-    );
-    sandbox.#nonce = nonce;
-    sandbox.#stderrTail = stderrTail;
-    sandbox.#onDeath = options.onDeath;
-    live.sandbox = sandbox;
+    booted.route({
+      onFrame: (frame) => sandbox.#handleFrame(frame),
+      onStderr: (text) => sandbox.#logStderr(text),
+      onEnd: (reason) => sandbox.#handleEnd(reason),
+    });
     options.logger.debug(
-      { python: ready.python, container: container.id.slice(0, 12) },
+      { python: booted.ready.python, container: booted.container.id.slice(0, 12) },
       'sandbox ready',
     );
     return sandbox;
+  }
+
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  get containerId(): string {
+    return this.#container.id;
   }
 
   /** Runs one cell. Never rejects: every way a call can end is an ExecutionResult. */
@@ -204,38 +132,20 @@ export class LiveSandbox {
     }
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
-      const execution: RunningExecution = {
-        id,
-        stdout: new OutputCollector(request.maxOutputChars),
-        stderr: new OutputCollector(request.maxOutputChars),
-        startedAt: performance.now(),
-        timedOut: false,
-        timers: [],
-        finish: (result, dropped) => {
-          if (this.#current !== execution) return;
-          this.#current = undefined;
-          execution.timers.forEach(clearTimeout);
-          resolve({
-            ...result,
-            stdout: execution.stdout.text(dropped?.stdout),
-            stderr: execution.stderr.text(dropped?.stderr),
-          });
-        },
-      };
-      this.#current = execution;
-      execution.timers.push(setTimeout(() => this.#onTimeout(execution), request.timeoutMs));
-      this.#send({
-        type: 'execute',
-        id,
-        code: request.code,
-        maxOutputChars: request.maxOutputChars,
+      const execution = new PendingExecution(id, request.maxOutputChars, (result) => {
+        if (this.#current === execution) this.#current = undefined;
+        resolve(result);
       });
+      this.#current = execution;
+      execution.after(request.timeoutMs, () => this.#interrupt(execution));
+      const { code, maxOutputChars } = request;
+      this.#send({ type: 'execute', id, code, maxOutputChars });
     });
   }
 
-  /** Kills and removes the container. */
+  /** Kills and removes the container. A deliberate stop is not a death to report. */
   async destroy(): Promise<void> {
-    this.#dead = true; // a deliberate stop is not a death to report
+    this.#dead = true;
     await this.#container.destroy();
   }
 
@@ -243,23 +153,23 @@ export class LiveSandbox {
     this.#container.write(encodeFrame(frame));
   }
 
-  #onTimeout(execution: RunningExecution): void {
+  /** Past the timeout: interrupt, and kill the container if the code ignores it. */
+  #interrupt(execution: PendingExecution): void {
     execution.timedOut = true;
     this.#send({ type: 'interrupt', id: execution.id });
-    execution.timers.push(
-      setTimeout(() => {
-        const grace = this.#interruptGraceMs / 1000;
-        this.#markDead();
-        execution.finish({
-          outcome: 'timeout',
-          exitCode: undefined,
-          durationMs: performance.now() - execution.startedAt,
-          lostReason: `The code ignored the interrupt for ${grace}s (e.g. a long C-level loop), so the sandbox was killed and restarted: the session state (variables, imports) was lost.`,
-          outOfMemory: false,
-        });
-        void this.#container.destroy();
-      }, this.#interruptGraceMs),
-    );
+    execution.after(this.#interruptGraceMs, () => {
+      const grace = this.#interruptGraceMs / 1000;
+      this.#dead = true;
+      this.#onDeath('killed after ignoring an interrupt', true);
+      execution.finish({
+        outcome: 'timeout',
+        exitCode: undefined,
+        durationMs: execution.elapsedMs(),
+        lostReason: `The code ignored the interrupt for ${grace}s (e.g. a long C-level loop), so the sandbox was killed and restarted: the session state (variables, imports) was lost.`,
+        outOfMemory: false,
+      });
+      void this.#container.destroy();
+    });
   }
 
   #handleFrame(frame: SandboxFrame): void {
@@ -270,21 +180,23 @@ export class LiveSandbox {
         if (current?.id === frame.id) current[frame.type].append(frame.data);
         return;
       case 'done':
-        if (current?.id === frame.id) this.#finishFromDone(current, frame);
+        if (current?.id === frame.id) finishFromDone(current, frame);
         return;
       case 'exited':
         if (frame.nonce === this.#nonce) this.#exited = frame;
         return;
-      case 'rpc_request':
+      case 'rpc_request': {
         // Proxying to MCP servers arrives with the servers feature; until then no server
         // is loaded, which is exactly the answer an unlisted server gets.
+        const server = typeof frame.payload.server === 'string' ? frame.payload.server : '';
         this.#send({
           type: 'rpc_response',
           id: frame.id,
           success: false,
-          error: `Server '${typeof frame.payload.server === 'string' ? frame.payload.server : ''}' is not available`,
+          error: `Server '${server}' is not available`,
         });
         return;
+      }
       case 'log':
         this.#logger[frame.level]({ sandbox: true }, frame.message.slice(0, 2000));
         return;
@@ -293,48 +205,46 @@ export class LiveSandbox {
     }
   }
 
-  #finishFromDone(execution: RunningExecution, frame: DoneFrame): void {
-    const base = { durationMs: frame.durationMs, lostReason: undefined, outOfMemory: false };
-    if (frame.outcome === 'interrupted' && execution.timedOut) {
-      execution.finish({ ...base, outcome: 'timeout', exitCode: frame.exitCode }, frame.dropped);
-      return;
-    }
-    const outcome = frame.outcome === 'completed' ? 'completed' : 'exception';
-    execution.finish({ ...base, outcome, exitCode: frame.exitCode }, frame.dropped);
-  }
-
-  #recordStderr(text: string): void {
-    this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL_CHARS);
+  #logStderr(text: string): void {
+    if (this.#stderrLogBudget <= 0) return;
+    this.#stderrLogBudget -= text.length;
     this.#logger.warn({ stderr: text.slice(0, 2000) }, 'sandbox wrote to its stderr');
-  }
-
-  #markDead(): void {
-    if (this.#dead) return;
-    this.#dead = true;
-    this.#onDeath('killed after ignoring an interrupt', true);
+    if (this.#stderrLogBudget <= 0) this.#logger.warn('sandbox stderr: further output not logged');
   }
 
   #handleEnd(reason: string): void {
-    const wasDead = this.#dead;
-    if (wasDead && !this.#current) return; // our own destroy(): nothing to report
-    this.#dead = true;
-    if (!wasDead) this.#onDeath(reason, this.#current !== undefined);
     const execution = this.#current;
+    if (this.#dead && !execution) return; // our own destroy(): nothing to report
+    if (!this.#dead) {
+      this.#dead = true;
+      this.#onDeath(reason, execution !== undefined);
+    }
     void this.#container.exitStatus().then((exit) => {
       const death = describeSandboxDeath({
         exited: this.#exited,
         exit,
-        memoryLimitBytes: this.#blueprint.memoryLimitBytes,
+        memoryLimitBytes: this.#memoryLimitBytes,
       });
       this.#logger.warn({ reason, exit, exited: this.#exited }, 'sandbox ended');
       execution?.finish({
         outcome: 'died',
         exitCode: exit?.exitCode,
-        durationMs: performance.now() - execution.startedAt,
+        durationMs: execution.elapsedMs(),
         lostReason: death.message,
         outOfMemory: death.outOfMemory,
       });
       void this.#container.destroy();
     });
   }
+}
+
+function finishFromDone(execution: PendingExecution, frame: DoneFrame): void {
+  const ending = { durationMs: frame.durationMs, lostReason: undefined, outOfMemory: false };
+  const outcome =
+    frame.outcome === 'interrupted' && execution.timedOut
+      ? 'timeout'
+      : frame.outcome === 'completed'
+        ? 'completed'
+        : 'exception';
+  execution.finish({ ...ending, outcome, exitCode: frame.exitCode }, frame.dropped);
 }

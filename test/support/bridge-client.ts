@@ -1,17 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Dockerode from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  type CallToolResult,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BRIDGE_BIN = path.join(REPO_ROOT, 'dist/src/main.js');
+/** The label carrying the pid of the bridge that owns a container (src/container/labels.ts). */
+export const OWNER_PID_LABEL = 'io.github.mcp-server-code-execution-mode.owner-pid';
 
 export interface BridgeHandle {
   client: Client;
-  transport: StdioClientTransport;
+  /** The bridge's process id (the owner-pid label of its containers). */
+  pid: number;
   stateDir: string;
   stderr: () => string;
   /** Calls run_python and returns the raw result. */
@@ -19,16 +30,25 @@ export interface BridgeHandle {
   close(): Promise<void>;
 }
 
-/**
- * Starts the built bridge (`dist/src/main.js run`) as a real child process and connects
- * the real MCP SDK client to it over stdio, as Claude Desktop would.
- */
-export async function startBridge(options: {
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A bridge whose process we hold ourselves, to see how and when it exits. */
+export interface BridgeProcessHandle extends BridgeHandle {
+  exit: Promise<ProcessExit>;
+}
+
+export interface BridgeOptions {
   dockerHost: string;
   env?: Record<string, string>;
-}): Promise<BridgeHandle> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-'));
-  const env: Record<string, string> = {
+  /** A command to run the bridge under, e.g. ['/usr/bin/unshare', '--mount', …]. */
+  launcher?: string[];
+}
+
+function bridgeEnv(options: BridgeOptions, stateDir: string): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     DOCKER_HOST: options.dockerHost,
@@ -37,23 +57,28 @@ export async function startBridge(options: {
     MCP_BRIDGE_LOG_LEVEL: process.env.MCP_BRIDGE_TEST_LOG_LEVEL ?? 'warn',
     ...options.env,
   };
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BRIDGE_BIN, 'run'],
-    env,
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
-  });
+}
+
+function bridgeCommand(options: BridgeOptions): { command: string; args: string[] } {
+  const [command, ...args] = [...(options.launcher ?? []), process.execPath, BRIDGE_BIN, 'run'];
+  return { command: command ?? process.execPath, args };
+}
+
+async function connect(
+  transport: Transport,
+  pid: () => number | null | undefined,
+  stateDir: string,
+  stderr: () => string,
+): Promise<BridgeHandle> {
   const client = new Client({ name: 'bridge-e2e', version: '0.0.0' });
   await client.connect(transport);
+  const bridgePid = pid();
+  if (!bridgePid) throw new Error('the bridge process has no pid');
   return {
     client,
-    transport,
+    pid: bridgePid,
     stateDir,
-    stderr: () => stderr,
+    stderr,
     run: async (args, timeoutMs = 120_000) =>
       CallToolResultSchema.parse(
         await client.callTool({ name: 'run_python', arguments: args }, undefined, {
@@ -65,6 +90,94 @@ export async function startBridge(options: {
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts the built bridge (`dist/src/main.js run`) as a real child process and connects
+ * the real MCP SDK client to it over stdio, as Claude Desktop would.
+ */
+export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-'));
+  const transport = new StdioClientTransport({
+    ...bridgeCommand(options),
+    env: bridgeEnv(options, stateDir),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
+  });
+  return connect(
+    transport,
+    () => transport.pid,
+    stateDir,
+    () => stderr,
+  );
+}
+
+/**
+ * Like startBridge, but over a minimal stdio transport of our own that keeps the child
+ * process, so a test can see its exit code. `close()` only ends its stdin (the SDK's
+ * transport escalates to SIGTERM after 2 s, which would hide a bridge that ignores EOF).
+ */
+export async function startBridgeProcess(options: BridgeOptions): Promise<BridgeProcessHandle> {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-'));
+  const { command, args } = bridgeCommand(options);
+  const child = spawn(command, args, {
+    env: bridgeEnv(options, stateDir),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exit = new Promise<ProcessExit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
+  });
+  const handle = await connect(
+    new ChildProcessTransport(child),
+    () => child.pid,
+    stateDir,
+    () => stderr,
+  );
+  return { ...handle, exit };
+}
+
+class ChildProcessTransport implements Transport {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #buffer = new ReadBuffer();
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  constructor(child: ChildProcessWithoutNullStreams) {
+    this.#child = child;
+  }
+
+  start(): Promise<void> {
+    this.#child.stdout.on('data', (chunk: Buffer) => {
+      this.#buffer.append(chunk);
+      for (let message = this.#buffer.readMessage(); message;) {
+        this.onmessage?.(message);
+        message = this.#buffer.readMessage();
+      }
+    });
+    this.#child.once('close', () => this.onclose?.());
+    this.#child.stdin.on('error', (error) => this.onerror?.(error));
+    return Promise.resolve();
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#child.stdin.write(serializeMessage(message))) resolve();
+      else this.#child.stdin.once('drain', resolve);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#child.stdin.end();
+    return Promise.resolve();
+  }
 }
 
 /** The text of a result's first content item. */
@@ -87,4 +200,54 @@ export interface StructuredPayload {
 export function payloadOf(result: CallToolResult): StructuredPayload {
   const structured: StructuredPayload = result.structuredContent ?? {};
   return structured;
+}
+
+/** The status as the payload reports it: compact mode omits `success`. */
+export function statusOf(result: CallToolResult): string {
+  return payloadOf(result).status ?? 'success';
+}
+
+/** Everything the agent is told about a result: its text and its structured payload. */
+export function describeResult(result: CallToolResult): string {
+  return `${resultText(result)}\n${JSON.stringify(result.structuredContent)}`;
+}
+
+/** Parses the last stdout line that starts with `prefix` as JSON (what the code printed). */
+export function printedJson<T>(result: CallToolResult, prefix = 'JSON '): T {
+  const line = (payloadOf(result).stdout ?? []).findLast((text) => text.startsWith(prefix));
+  if (line === undefined) throw new Error(`no '${prefix}' line in: ${describeResult(result)}`);
+  return JSON.parse(line.slice(prefix.length)) as T;
+}
+
+/** The containers (running or not) whose owner-pid label is `pid`. */
+export async function containersOwnedBy(
+  docker: Dockerode,
+  pid: number,
+): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`${OWNER_PID_LABEL}=${pid}`] },
+  });
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns the last answer. */
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A /proc/<pid>/status field in bytes, e.g. VmHWM (peak resident memory). */
+export function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match?.[1]) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 
 /** A frame as the runner wrote it (checked against the host's schemas by the tests). */
@@ -182,5 +183,51 @@ export class SandboxProcess {
       this.badLines.push(line.slice(0, 200));
     }
     for (const wake of this.#wake.splice(0)) wake();
+  }
+}
+
+/** Waits (up to 5 s) until `pid` is gone or a zombie; false if it still lives. */
+export async function processGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (/\) Z /.test(stat)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+/** Pids of the live (not zombie) processes whose real uid is `uid`. */
+export function liveProcessesOf(uid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const status = readFileSync(`/proc/${name}/status`, 'utf8');
+        return new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status) && !/^State:\s+Z/m.test(status);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Stops, then kills, every process of `uid` (a uid used by nothing but our test). */
+export function killAllOf(uid: number): void {
+  for (let round = 0; round < 50; round++) {
+    const pids = liveProcessesOf(uid);
+    if (pids.length === 0) return;
+    for (const signal of ['SIGSTOP', 'SIGKILL'] as const)
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
   }
 }

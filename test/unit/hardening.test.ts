@@ -67,6 +67,7 @@ describe('buildContainerCreateOptions', () => {
       'PYTHONIOENCODING=utf-8',
       'PYTHONDONTWRITEBYTECODE=1',
       'HOME=/workspace',
+      'MPLCONFIGDIR=/tmp/matplotlib',
     ]);
   });
 

@@ -1,0 +1,504 @@
+/**
+ * `npm run bench`: run_python latency through the real MCP stdio client and the built bin,
+ * against every configured engine, with a hardened per-call container as the baseline.
+ * Prints figures and whether the targets of issue 2 item 15 are met; asserts nothing.
+ * See bench/README.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sandboxBlueprint } from '../src/app.js';
+import { loadConfig } from '../src/config/env.js';
+import { findExecutable } from '../src/container/find-executable.js';
+import { LABELS } from '../src/container/labels.js';
+import { REPO_ROOT } from './bridge-process.js';
+import { cpuTimes, cpuUsage } from './proc-status.js';
+import { perCallContainer, type PerCallSample, podmanRunArgs, podmanRunOnce } from './baseline.js';
+import {
+  coldStart,
+  Failures,
+  openBridge,
+  outputFlood,
+  throughput,
+  warmRoundTrips,
+  type ColdFigures,
+  type FloodFigures,
+  type ThroughputFigures,
+  type WarmFigures,
+} from './bridge-bench.js';
+import { BenchSetupError, benchEngines, managedContainers, type BenchEngine } from './engines.js';
+import { describeSummary, mib, ms, rounded, summarize, type Summary } from './stats.js';
+
+const SETTINGS = {
+  coldRuns: 5,
+  warmupCalls: 20,
+  warmCalls: 500,
+  warmBlocks: 5,
+  mcpPings: 200,
+  throughputSeconds: 2,
+  baselineRuns: 20,
+  baselineWarmup: 1,
+  podmanCliRuns: 5,
+} as const;
+
+const TARGETS = {
+  warmP50RequiredMs: 3,
+  warmP50AimMs: 1,
+  ratioRequired: 50,
+  firstCallAimMs: 500,
+} as const;
+
+const RESULTS_FILE = path.join(REPO_ROOT, '.bench-results/run-python.json');
+
+interface PerCallFigures {
+  runs: number;
+  total: Summary;
+  /** Medians of the steps, to show where a per-call container's time goes. */
+  stepsP50: { createMs: number; attachStartMs: number; runMs: number; removeMs: number };
+  /** Runs that did not print exactly "1" (or, waiting, did not exit 0). */
+  badOutputs: number;
+}
+
+interface BaselineFigures {
+  /** Create, attach, start, wait for the exit status, read output, remove (the spec's baseline). */
+  withWait: PerCallFigures;
+  /** The same without waiting for the exit status: stream end, then remove. */
+  streamEnd: PerCallFigures;
+  podmanCli?: { runs: number; total: Summary; badOutputs: number } | { error: string };
+}
+
+interface EngineFigures {
+  engine: { kind: string; version: string; source: string; dockerHost: string };
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+  /** All CPUs over this engine's run: busy share, and time stolen by the hypervisor. */
+  cpu: { busyPercent: number; stealPercent: number } | undefined;
+  seconds: number;
+  cold: ColdFigures;
+  warm: WarmFigures;
+  throughput: ThroughputFigures;
+  flood: FloodFigures;
+  baseline: BaselineFigures;
+  /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
+  ratioBaselineToWarmP50: number;
+  /** The fastest per-call variant measured (API without wait, CLI) / warm p50. */
+  ratioFastestPerCallToWarmP50: number;
+  failures: { count: number; examples: string[] };
+  leftoverContainers: { ours: string[]; managedTotal: number };
+}
+
+function log(line = ''): void {
+  console.log(line);
+}
+
+function loadAverage(): number[] {
+  return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+function perCallFigures(samples: PerCallSample[]): PerCallFigures {
+  const p50 = (pick: (sample: PerCallSample) => number) => summarize(samples.map(pick)).p50;
+  return {
+    runs: samples.length,
+    total: summarize(samples.map((sample) => sample.totalMs)),
+    stepsP50: {
+      createMs: p50((sample) => sample.createMs),
+      attachStartMs: p50((sample) => sample.attachStartMs),
+      runMs: p50((sample) => sample.runMs),
+      removeMs: p50((sample) => sample.removeMs),
+    },
+    badOutputs: samples.filter(
+      (sample) =>
+        sample.stdout !== '1\n' || (sample.exitCode !== undefined && sample.exitCode !== 0),
+    ).length,
+  };
+}
+
+async function baseline(engine: BenchEngine, image: string): Promise<BaselineFigures> {
+  // The bridge's own blueprint from the bridge's own config: the same hardening, the same
+  // seccomp profile, the same limits; only the command and the role label differ.
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-baseline-'));
+  try {
+    const config = loadConfig({
+      DOCKER_HOST: engine.dockerHost,
+      MCP_BRIDGE_IMAGE: image,
+      MCP_BRIDGE_STATE_DIR: stateDir,
+    });
+    const options = sandboxBlueprint(config, engine.kind).createOptions([
+      'python3',
+      '-c',
+      'print(1)',
+    ]);
+    options.Labels = { ...options.Labels, [LABELS.role]: 'bench-baseline' };
+
+    for (let index = 0; index < SETTINGS.baselineWarmup; index += 1) {
+      await perCallContainer(engine.docker, options, 'wait');
+    }
+    // Interleaved, so that drift in the machine's load hits both variants alike.
+    const withWait: PerCallSample[] = [];
+    const streamEnd: PerCallSample[] = [];
+    for (let index = 0; index < SETTINGS.baselineRuns; index += 1) {
+      withWait.push(await perCallContainer(engine.docker, options, 'wait'));
+      streamEnd.push(await perCallContainer(engine.docker, options, 'stream-end'));
+    }
+    const figures: BaselineFigures = {
+      withWait: perCallFigures(withWait),
+      streamEnd: perCallFigures(streamEnd),
+    };
+
+    const podman = engine.kind === 'podman' ? findExecutable('podman') : undefined;
+    if (podman) {
+      try {
+        const args = podmanRunArgs(options);
+        await podmanRunOnce(podman, args); // warm-up, not counted
+        const cli: { ms: number; stdout: string }[] = [];
+        for (let index = 0; index < SETTINGS.podmanCliRuns; index += 1) {
+          cli.push(await podmanRunOnce(podman, args));
+        }
+        figures.podmanCli = {
+          runs: cli.length,
+          total: summarize(cli.map((run) => run.ms)),
+          badOutputs: cli.filter((run) => run.stdout !== '1\n').length,
+        };
+      } catch (error: unknown) {
+        figures.podmanCli = { error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    return figures;
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFigures> {
+  const started = performance.now();
+  const loadAverageBefore = loadAverage();
+  const cpuBefore = cpuTimes();
+  const failures = new Failures();
+  const ownerPids = new Set<string>([String(process.pid)]);
+
+  log(`\n=== ${engine.kind} ${engine.version} (${engine.source}=${engine.dockerHost}) ===`);
+  log(`load average before: ${loadAverageBefore.join(' ')}`);
+
+  const cold = await coldStart(engine.dockerHost, image, SETTINGS.coldRuns, failures);
+  for (const run of cold.runs) ownerPids.add(String(run.pid));
+  log(`\ncold start, ${cold.runs.length} runs (spawn → initialize → first run_python result):`);
+  log(
+    `    median total ${ms(cold.median.totalMs)} = initialize ${ms(cold.median.initializeMs)}` +
+      ` + first call ${ms(cold.median.firstCallMs)}`,
+  );
+  log(`    first call per run: ${cold.runs.map((run) => ms(run.firstCallMs)).join(', ')}`);
+  log(
+    `    first call, from the bridge's log (medians): waiting for engine detection` +
+      ` ${ms(cold.median.engineWaitMs)}, sandbox start (create → ready) ${ms(cold.median.sandboxStartMs)}`,
+  );
+  log(`    initialize per run: ${cold.runs.map((run) => ms(run.initializeMs)).join(', ')}`);
+  log(
+    `    close (stdin closed → bridge exited, container removed): median ${ms(cold.median.closeMs)};` +
+      ` exited on stdin close alone: ${cold.runs.filter((run) => run.exitedOnStdinClose).length}/${cold.runs.length}`,
+  );
+
+  const bridge = await openBridge(engine.dockerHost, image);
+  ownerPids.add(String(bridge.pid));
+  let warm: WarmFigures;
+  let rate: ThroughputFigures;
+  let flood: FloodFigures;
+  try {
+    warm = await warmRoundTrips(
+      bridge,
+      {
+        calls: SETTINGS.warmCalls,
+        blocks: SETTINGS.warmBlocks,
+        warmup: SETTINGS.warmupCalls,
+        pings: SETTINGS.mcpPings,
+      },
+      failures,
+    );
+    log(
+      `\nwarm run_python round trip, ${warm.all.count} calls after ${warm.warmupCalls} warm-up` +
+        ` (alternating \`pass\` / \`print(1)\`):`,
+    );
+    log(`    all:      ${describeSummary(warm.all)}`);
+    log(`    pass:     ${describeSummary(warm.byCode.pass)}`);
+    log(`    print(1): ${describeSummary(warm.byCode.printOne)}`);
+    log(
+      `    p50 of each block of ${Math.ceil(SETTINGS.warmCalls / SETTINGS.warmBlocks)} calls: ` +
+        warm.blockP50s.map((value) => ms(value)).join(', '),
+    );
+    log(`    MCP ping alone (no container): ${describeSummary(warm.mcpPing)}`);
+
+    rate = await throughput(bridge, SETTINGS.throughputSeconds, failures);
+    log(
+      `\nthroughput: ${rate.calls} sequential \`pass\` calls in ${rate.seconds.toFixed(2)} s` +
+        ` = ${rate.callsPerSecond.toFixed(0)} calls/s`,
+    );
+    log(`    their round trips (steady state): ${describeSummary(rate.latency)}`);
+
+    flood = await outputFlood(bridge, failures);
+    log(
+      `\noutput flood (bridge VmHWM before: ${mib(flood.memoryBefore.vmHwmKiB)},` +
+        ` VmRSS ${mib(flood.memoryBefore.vmRssKiB)}):`,
+    );
+    for (const run of flood.runs) {
+      log(
+        `    ${run.name}: result in ${ms(run.ms)}, status ${run.status ?? '?'},` +
+          ` ${run.responseChars.toLocaleString('en-US')} chars returned,` +
+          ` truncation marker ${run.truncationMarker ? 'yes' : 'NO'};` +
+          ` VmHWM after ${mib(run.memoryAfter.vmHwmKiB)}, VmRSS ${mib(run.memoryAfter.vmRssKiB)}`,
+      );
+    }
+    log(
+      `    print(1) right after: ${ms(flood.afterFloodCallMs)} (${flood.afterFloodOk ? 'ok' : 'WRONG RESULT'})`,
+    );
+  } finally {
+    await bridge.close();
+  }
+
+  const base = await baseline(engine, image);
+  const cliP50 =
+    base.podmanCli && !('error' in base.podmanCli)
+      ? base.podmanCli.total.p50
+      : Number.POSITIVE_INFINITY;
+  const ratio = base.withWait.total.p50 / warm.all.p50;
+  const fastestPerCallP50 = Math.min(base.withWait.total.p50, base.streamEnd.total.p50, cliP50);
+  const conservativeRatio = fastestPerCallP50 / warm.all.p50;
+  log(`\nbaseline: a hardened container per call, \`python3 -c 'print(1)'\`, same create options`);
+  log(`    as the bridge's sandbox, through the same engine API, ${base.withWait.runs} runs each:`);
+  const describePerCall = (title: string, figures: PerCallFigures): void => {
+    log(`    ${title}`);
+    log(`      ${describeSummary(figures.total)}`);
+    log(
+      `      step medians: create ${ms(figures.stepsP50.createMs)}, attach+start ${ms(figures.stepsP50.attachStartMs)},` +
+        ` to exit/output end ${ms(figures.stepsP50.runMs)}, remove ${ms(figures.stepsP50.removeMs)}` +
+        (figures.badOutputs > 0 ? `; ${figures.badOutputs} runs printed the wrong thing` : ''),
+    );
+  };
+  describePerCall(
+    'create, attach, start, wait for exit status, read output, remove:',
+    base.withWait,
+  );
+  describePerCall(
+    'same without waiting for the exit status (output end, then remove):',
+    base.streamEnd,
+  );
+  if (base.podmanCli) {
+    if ('error' in base.podmanCli) {
+      log(`    \`podman run --rm\` CLI: failed: ${base.podmanCli.error}`);
+    } else {
+      log(`    \`podman run --rm <same flags>\` CLI, ${base.podmanCli.runs} runs:`);
+      log(`      ${describeSummary(base.podmanCli.total)}`);
+    }
+  }
+  log(
+    `    ratio per-call p50 / warm p50: ${ratio.toFixed(0)}×` +
+      ` (fastest per-call variant: ${conservativeRatio.toFixed(0)}×)`,
+  );
+
+  const managed = await managedContainers(engine.docker);
+  const ours = managed.filter((container) => ownerPids.has(container.ownerPid ?? ''));
+  log(
+    `\nleftover containers labelled ${LABELS.managed}=true: ${ours.length} from this run` +
+      `, ${managed.length} in total on ${engine.kind}`,
+  );
+  for (const container of ours) {
+    log(`    LEFTOVER ${container.id} role=${container.role ?? '?'} state=${container.state}`);
+  }
+  if (failures.count > 0) {
+    log(`\n${failures.count} calls returned something other than what they should:`);
+    for (const example of failures.examples) log(`    ${example}`);
+  }
+  const loadAverageAfter = loadAverage();
+  const cpu = cpuUsage(cpuBefore, cpuTimes());
+  const seconds = (performance.now() - started) / 1000;
+  log(
+    `load average after: ${loadAverageAfter.join(' ')}; ${engine.kind} took ${seconds.toFixed(1)} s` +
+      (cpu
+        ? `; CPUs busy ${cpu.busyPercent.toFixed(0)}% of the time, ${cpu.stealPercent.toFixed(1)}% stolen by the hypervisor`
+        : ''),
+  );
+
+  return {
+    engine: {
+      kind: engine.kind,
+      version: engine.version,
+      source: engine.source,
+      dockerHost: engine.dockerHost,
+    },
+    loadAverageBefore,
+    loadAverageAfter,
+    cpu,
+    seconds,
+    cold,
+    warm,
+    throughput: rate,
+    flood,
+    baseline: base,
+    ratioBaselineToWarmP50: ratio,
+    ratioFastestPerCallToWarmP50: conservativeRatio,
+    failures: { count: failures.count, examples: failures.examples },
+    leftoverContainers: {
+      ours: ours.map((container) => container.id),
+      managedTotal: managed.length,
+    },
+  };
+}
+
+interface TargetRow {
+  figure: string;
+  target: string;
+  values: Map<string, { value: string; met: boolean | undefined }>;
+}
+
+function targetRows(results: EngineFigures[]): TargetRow[] {
+  const row = (
+    figure: string,
+    target: string,
+    pick: (result: EngineFigures) => { value: string; met: boolean | undefined },
+  ): TargetRow => ({
+    figure,
+    target,
+    values: new Map(results.map((result) => [result.engine.kind, pick(result)])),
+  });
+  return [
+    row('warm p50', `≤ ${TARGETS.warmP50RequiredMs} ms (required)`, (r) => ({
+      value: ms(r.warm.all.p50),
+      met: r.warm.all.p50 <= TARGETS.warmP50RequiredMs,
+    })),
+    row('warm p50', `≤ ${TARGETS.warmP50AimMs} ms (aim)`, (r) => ({
+      value: ms(r.warm.all.p50),
+      met: r.warm.all.p50 <= TARGETS.warmP50AimMs,
+    })),
+    row('warm p99', '—', (r) => ({ value: ms(r.warm.all.p99), met: undefined })),
+    row('warm p50, steady state', '—', (r) => ({
+      value: ms(r.throughput.latency.p50),
+      met: undefined,
+    })),
+    row('per-call p50', '—', (r) => ({
+      value: ms(r.baseline.withWait.total.p50),
+      met: undefined,
+    })),
+    row('per-call / warm p50', `≥ ${TARGETS.ratioRequired}× (required)`, (r) => ({
+      value: `${r.ratioBaselineToWarmP50.toFixed(0)}×`,
+      met: r.ratioBaselineToWarmP50 >= TARGETS.ratioRequired,
+    })),
+    row('fastest per-call variant / warm p50', `≥ ${TARGETS.ratioRequired}×`, (r) => ({
+      value: `${r.ratioFastestPerCallToWarmP50.toFixed(0)}×`,
+      met: r.ratioFastestPerCallToWarmP50 >= TARGETS.ratioRequired,
+    })),
+    row('first call (median)', `≤ ${TARGETS.firstCallAimMs} ms (aim)`, (r) => ({
+      value: ms(r.cold.median.firstCallMs),
+      met: r.cold.median.firstCallMs <= TARGETS.firstCallAimMs,
+    })),
+    row('spawn → first result', '—', (r) => ({ value: ms(r.cold.median.totalMs), met: undefined })),
+    row('50 MB write → result', '—', (r) => ({
+      value: ms(r.flood.runs[0]?.ms ?? Number.NaN),
+      met: undefined,
+    })),
+    row('1 M prints → result', '—', (r) => ({
+      value: ms(r.flood.runs[1]?.ms ?? Number.NaN),
+      met: undefined,
+    })),
+    row('bridge VmHWM before → after floods', '—', (r) => ({
+      value: `${mib(r.flood.memoryBefore.vmHwmKiB)} → ${mib(r.flood.runs.at(-1)?.memoryAfter.vmHwmKiB)}`,
+      met: undefined,
+    })),
+    row('throughput', '—', (r) => ({
+      value: `${r.throughput.callsPerSecond.toFixed(0)} calls/s`,
+      met: undefined,
+    })),
+    row('wrong results', '0', (r) => ({
+      value: String(r.failures.count),
+      met: r.failures.count === 0,
+    })),
+    row('leftover containers', '0', (r) => ({
+      value: String(r.leftoverContainers.ours.length),
+      met: r.leftoverContainers.ours.length === 0,
+    })),
+  ];
+}
+
+function printTable(results: EngineFigures[]): void {
+  const kinds = results.map((result) => result.engine.kind);
+  const rows = targetRows(results);
+  const cell = (entry: { value: string; met: boolean | undefined } | undefined) =>
+    entry === undefined
+      ? ''
+      : `${entry.value}${entry.met === undefined ? '' : entry.met ? '  met' : '  NOT MET'}`;
+  const table = [
+    ['figure', 'target', ...kinds],
+    ...rows.map((row) => [
+      row.figure,
+      row.target,
+      ...kinds.map((kind) => cell(row.values.get(kind))),
+    ]),
+  ];
+  const widths = table[0]?.map((_, column) =>
+    Math.max(...table.map((line) => [...(line[column] ?? '')].length)),
+  );
+  log('\n=== summary ===');
+  for (const [index, line] of table.entries()) {
+    log(
+      line
+        .map((text, column) => text.padEnd(widths?.[column] ?? 0))
+        .join('  │  ')
+        .trimEnd(),
+    );
+    if (index === 0) {
+      log((widths ?? []).map((width) => '─'.repeat(width)).join('──┼──'));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const image = process.env.MCP_BRIDGE_IMAGE?.trim() || 'localhost/mcp-sandbox:test';
+  const engines = await benchEngines();
+  log('run_python benchmark');
+  log(
+    `host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Linux ${os.release()},` +
+      ` Node ${process.version}; image ${image}`,
+  );
+  log(
+    `engines: ${engines.map((engine) => `${engine.kind} ${engine.version}`).join(', ')};` +
+      ` load average ${loadAverage().join(' ')}`,
+  );
+  log(
+    'Noisy shared VM: compare p50s; p99/max move a lot between runs (see the block p50s and load average).',
+  );
+
+  const results: EngineFigures[] = [];
+  for (const engine of engines) results.push(await benchEngine(engine, image));
+
+  printTable(results);
+  const seconds = (performance.now() - started) / 1000;
+  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(
+    RESULTS_FILE,
+    `${JSON.stringify(
+      rounded({
+        date: new Date().toISOString(),
+        host: {
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model,
+          kernel: os.release(),
+          node: process.version,
+        },
+        image,
+        settings: SETTINGS,
+        targets: TARGETS,
+        seconds,
+        engines: results,
+      }),
+      null,
+      2,
+    )}\n`,
+  );
+  log(
+    `\nfigures written to ${path.relative(process.cwd(), RESULTS_FILE)}; total ${seconds.toFixed(1)} s`,
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BenchSetupError) console.error(`bench: ${error.message}`);
+  else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,1 @@
+"""The in-sandbox `mcp` package: discovery and calling of the MCP servers the bridge proxies."""

@@ -1,0 +1,48 @@
+import type { DoneFrame } from '../channel/frames.js';
+import type { ExecutionResult } from './live-sandbox.js';
+import { OutputCollector } from './output-collector.js';
+
+type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
+
+/** One cell in flight: its output so far, its timers, and the one way it ends. */
+export class PendingExecution {
+  readonly id: number;
+  readonly stdout: OutputCollector;
+  readonly stderr: OutputCollector;
+  readonly startedAt = performance.now();
+  timedOut = false;
+  #timers: NodeJS.Timeout[] = [];
+  #settle: ((result: ExecutionResult) => void) | undefined;
+
+  constructor(id: number, maxOutputChars: number, settle: (result: ExecutionResult) => void) {
+    this.id = id;
+    this.stdout = new OutputCollector(maxOutputChars);
+    this.stderr = new OutputCollector(maxOutputChars);
+    this.#settle = settle;
+  }
+
+  get finished(): boolean {
+    return this.#settle === undefined;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  after(ms: number, action: () => void): void {
+    this.#timers.push(setTimeout(action, ms));
+  }
+
+  /** Ends the cell once; later calls are ignored (e.g. a late `done` after a kill). */
+  finish(ending: Ending, dropped?: DoneFrame['dropped']): void {
+    const settle = this.#settle;
+    if (!settle) return;
+    this.#settle = undefined;
+    this.#timers.forEach(clearTimeout);
+    settle({
+      ...ending,
+      stdout: this.stdout.text(dropped?.stdout),
+      stderr: this.stderr.text(dropped?.stderr),
+    });
+  }
+}
