@@ -82,6 +82,12 @@ class Executor:
         outcome, exit_code = self._outcome(error, interrupted)
         if outcome == "interrupted":
             self._reaper.reap(mark)
+        elif self._reaper.hit_limit_since(mark):
+            killed = self._reaper.reap(mark)
+            self._capture.stderr().write(
+                f"[sandbox] This call hit the sandbox's process limit; the {killed} "
+                "processes it started were killed.\n"
+            )
         dropped = self._capture.end()
         return {
             "type": "done",

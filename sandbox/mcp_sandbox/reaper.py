@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 SWEEP_SECONDS = 2.0
+# "max N" counts forks refused by the pids limit (cgroup v1 path, then v2).
+PIDS_EVENTS = ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events")
 
 
 class Mark(NamedTuple):
@@ -20,6 +22,7 @@ class Mark(NamedTuple):
 
     tick: int
     last_pid: int
+    limit_hits: int = 0
 
     def precedes(self, pid: int, start_tick: int) -> bool:
         """True when the process `pid`, started at `start_tick`, started after the mark."""
@@ -67,7 +70,12 @@ class Reaper:
             last_pid = int(os.pread(self._loadavg, 128, 0).split()[4])
         except (OSError, IndexError, ValueError):
             last_pid = 0
-        return Mark(tick=tick, last_pid=last_pid)
+        return Mark(tick=tick, last_pid=last_pid, limit_hits=_pids_limit_hits())
+
+    def hit_limit_since(self, since: Mark) -> bool:
+        """True when a fork was refused by the pids limit after `since`: a fork bomb,
+        whose copies would otherwise outlive the cell and starve the next ones."""
+        return _pids_limit_hits() > since.limit_hits
 
     def reap(self, since: Mark) -> int:
         """Kills what started after `since`; returns how many processes."""
@@ -142,6 +150,19 @@ def _reaped(pid: int) -> bool:
         return os.waitpid(pid, os.WNOHANG)[0] == pid
     except ChildProcessError:
         return True
+
+
+def _pids_limit_hits() -> int:
+    for path in PIDS_EVENTS:
+        try:
+            with open(path, encoding="ascii") as events:
+                for line in events:
+                    key, _, value = line.partition(" ")
+                    if key == "max":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
 def _popen_pids() -> set[int]:

@@ -5,6 +5,7 @@ import { RuntimeUnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { dockerClient } from './docker-client.js';
 import { engineCandidates, type EngineCandidate, type EngineKind } from './engine-candidates.js';
+import { pingEngine } from './engine-ping.js';
 import { findExecutable } from './find-executable.js';
 import { startPodmanService, type OwnedPodmanService } from './podman-service.js';
 
@@ -83,14 +84,10 @@ async function probe(
   candidate: EngineCandidate,
 ): Promise<Omit<LocatedEngine, 'ownedService'> | string> {
   try {
-    const prober = dockerClient(candidate.dockerHost, PROBE_TIMEOUT_MS);
-    const version = await prober.version();
-    const isPodman = (version.Components ?? []).some((component) => /podman/i.test(component.Name));
+    const answer = await pingEngine(candidate.dockerHost, PROBE_TIMEOUT_MS);
     return {
+      ...answer,
       docker: dockerClient(candidate.dockerHost),
-      kind: isPodman ? 'podman' : 'docker',
-      version: version.Version,
-      apiVersion: version.ApiVersion,
       dockerHost: candidate.dockerHost,
       source: candidate.source,
     };

@@ -199,6 +199,8 @@ function checkResources(facts: SandboxFacts, settings: HardeningSettings): strin
  */
 export function verifyHardening(facts: SandboxFacts, settings: HardeningSettings): string[] {
   return [
+    // Security: a fact the sandbox could not read cannot be trusted to show a setting took.
+    ...facts.errors.map((error) => `the sandbox could not check its confinement: ${error}`),
     ...checkIdentity(facts, settings),
     ...checkMounts(facts, settings),
     ...checkResources(facts, settings),

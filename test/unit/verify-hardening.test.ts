@@ -146,6 +146,16 @@ describe.each([
     expect(verifyHardening(facts(mountinfo), settings)).toEqual([]);
   });
 
+  it('refuses when the sandbox could not read one of its facts', () => {
+    const problems = verifyHardening(
+      facts(mountinfo, { errors: ['netInterfaces: /sys/class/net: Permission denied'] }),
+      settings,
+    );
+    expect(problems).toEqual([
+      'the sandbox could not check its confinement: netInterfaces: /sys/class/net: Permission denied',
+    ]);
+  });
+
   it('accepts cgroup v2 swap reporting (0) and unreadable swap (null)', () => {
     expect(verifyHardening(facts(mountinfo, { memorySwapLimitBytes: 0 }), settings)).toEqual([]);
     expect(verifyHardening(facts(mountinfo, { memorySwapLimitBytes: null }), settings)).toEqual([]);
