@@ -30,9 +30,14 @@ const SERVICE_START_TIMEOUT_MS = 15_000;
 export async function locateEngine(
   runtime: 'auto' | EngineKind,
   logger: Logger,
-  env: NodeJS.ProcessEnv = process.env,
+  places: {
+    candidates?: EngineCandidate[];
+    searchPath?: string | undefined;
+  } = {},
 ): Promise<LocatedEngine> {
-  const candidates = engineCandidates({ runtime, env, home: os.homedir(), uid: os.userInfo().uid });
+  const candidates =
+    places.candidates ??
+    engineCandidates({ runtime, env: process.env, home: os.homedir(), uid: os.userInfo().uid });
   const tried: string[] = [];
   for (const candidate of candidates) {
     if (candidate.dockerHost.startsWith('unix://') && !existsSync(candidate.dockerHost.slice(7))) {
@@ -56,7 +61,7 @@ export async function locateEngine(
     return { ...result, ownedService: undefined };
   }
 
-  const podman = runtime === 'docker' ? undefined : findExecutable('podman');
+  const podman = runtime === 'docker' ? undefined : findExecutable('podman', places.searchPath);
   if (podman) {
     const service = startPodmanService(podman, logger);
     const candidate = {

@@ -29,7 +29,10 @@ export function reportToPayload(
         ...common,
       };
     case 'exception': {
-      const last = common.stderr.at(-1)?.trim() ?? 'exception';
+      // The exception line is the last one, unless a truncation marker follows it.
+      const last =
+        common.stderr.findLast((line) => !line.startsWith('[output truncated'))?.trim() ??
+        'exception';
       return { status: 'error', summary: `Error: ${truncate(last, 200)}`, ...common };
     }
     case 'timeout':

@@ -113,3 +113,28 @@ describeEachEngine('run_python when the sandbox goes away', (engine) => {
     }
   });
 });
+
+describeEachEngine('run_python when the image cannot be had', (engine) => {
+  it('names the image and how to provide one, and keeps answering', async () => {
+    const missing = 'localhost/mcp-bridge-no-such-image:never';
+    const bridge = await startBridge({
+      dockerHost: engine.dockerHost,
+      env: { MCP_BRIDGE_IMAGE: missing },
+    });
+    try {
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const result = await bridge.run({ code: 'print(1)' });
+        const payload = payloadOf(result);
+        expect(payload.status, describeResult(result)).toBe('error');
+        expect(payload.summary).toMatch(/^Sandbox error: /);
+        expect(payload.error).toContain(`'${missing}'`);
+        expect(payload.error).toMatch(/could not be pulled/);
+        expect(payload.error).toContain('MCP_BRIDGE_IMAGE');
+      }
+      const { tools } = await bridge.client.listTools();
+      expect(tools.map((tool) => tool.name)).toEqual(['run_python']);
+    } finally {
+      await bridge.close();
+    }
+  });
+});

@@ -115,6 +115,12 @@ describe('reportToPayload summaries', () => {
     expect(payload.stdout).toEqual(['before']);
   });
 
+  it('skips the truncation marker when picking the exception line', () => {
+    const stderr = `${TRACEBACK}[output truncated: 12 more characters dropped; the limit is 5 per stream per call (MCP_BRIDGE_OUTPUT_LIMIT)]\n`;
+    const payload = reportToPayload(report({ outcome: 'exception', exitCode: 1, stderr }), context);
+    expect(payload.summary).toBe('Error: ZeroDivisionError: division by zero');
+  });
+
   it('bounds a very long exception summary', () => {
     const payload = reportToPayload(
       report({ outcome: 'exception', exitCode: 1, stderr: `ValueError: ${'x'.repeat(1000)}\n` }),
