@@ -25,7 +25,7 @@ export class BridgeApp {
     this.session = new SandboxSession({
       config,
       logger,
-      sources: loadSandboxSources(sandboxData()),
+      sources: () => loadSandboxSources(sandboxData()),
       connectEngine: () => locateEngine(config.runtime, logger.child({ component: 'engine' })),
       blueprint: (engine) => sandboxBlueprint(config, engine.kind),
     });

@@ -97,6 +97,7 @@ export type ReadyFrame = z.infer<typeof readyFrameSchema>;
 export type DoneFrame = z.infer<typeof doneFrameSchema>;
 export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type OutputFrame = z.infer<typeof outputFrameSchema>;
+export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */
 export interface SandboxModule {
@@ -104,9 +105,24 @@ export interface SandboxModule {
   package: boolean;
 }
 
+/** A server loaded for one call, as the runner needs it to build `mcp_<alias>` proxies. */
+export interface ExecuteServer {
+  name: string;
+  alias: string;
+  description?: string | undefined;
+  cwd?: string | undefined;
+  tools: { name: string; alias: string; description?: string | undefined; inputSchema: unknown }[];
+}
+
 export type HostFrame =
   | { type: 'boot'; nonce: string; modules: Record<string, SandboxModule>; entry: string }
-  | { type: 'execute'; id: number; code: string; maxOutputChars: number }
+  | {
+      type: 'execute';
+      id: number;
+      code: string;
+      maxOutputChars: number;
+      servers?: ExecuteServer[];
+    }
   | { type: 'interrupt'; id: number }
   | { type: 'rpc_response'; id: number; success: true; payload: Record<string, unknown> }
   | { type: 'rpc_response'; id: number; success: false; error: string };

@@ -2,7 +2,9 @@ import type Dockerode from 'dockerode';
 import { encodeFrame } from '../channel/frame-reader.js';
 import type {
   DoneFrame,
+  ExecuteServer,
   ExitedFrame,
+  RpcRequestFrame,
   HostFrame,
   ReadyFrame,
   SandboxFacts,
@@ -13,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
 import { describeSandboxDeath } from './death-reason.js';
 import { PendingExecution } from './pending-execution.js';
+import { RpcGate, type RpcHandler } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
 
 /** What a sandbox needs from the hardening layer, without knowing it. */
@@ -27,6 +30,9 @@ export interface ExecutionRequest {
   code: string;
   timeoutMs: number;
   maxOutputChars: number;
+  /** Servers loaded for this call, and the handler for the cell's requests to them. */
+  servers?: ExecuteServer[];
+  rpc?: RpcHandler;
 }
 
 export interface ExecutionResult {
@@ -132,14 +138,21 @@ export class LiveSandbox {
     }
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
-      const execution = new PendingExecution(id, request.maxOutputChars, (result) => {
+      const gate = request.rpc ? new RpcGate(request.rpc) : undefined;
+      const execution = new PendingExecution(id, request.maxOutputChars, gate, (result) => {
         if (this.#current === execution) this.#current = undefined;
         resolve(result);
       });
       this.#current = execution;
       execution.after(request.timeoutMs, () => this.#interrupt(execution));
-      const { code, maxOutputChars } = request;
-      this.#send({ type: 'execute', id, code, maxOutputChars });
+      const { code, maxOutputChars, servers } = request;
+      this.#send({
+        type: 'execute',
+        id,
+        code,
+        maxOutputChars,
+        ...(servers?.length ? { servers } : {}),
+      });
     });
   }
 
@@ -185,18 +198,9 @@ export class LiveSandbox {
       case 'exited':
         if (frame.nonce === this.#nonce) this.#exited = frame;
         return;
-      case 'rpc_request': {
-        // Proxying to MCP servers arrives with the servers feature; until then no server
-        // is loaded, which is exactly the answer an unlisted server gets.
-        const server = typeof frame.payload.server === 'string' ? frame.payload.server : '';
-        this.#send({
-          type: 'rpc_response',
-          id: frame.id,
-          success: false,
-          error: `Server '${server}' is not available`,
-        });
+      case 'rpc_request':
+        this.#answerRpc(current, frame);
         return;
-      }
       case 'log':
         this.#logger[frame.level]({ sandbox: true }, frame.message.slice(0, 2000));
         return;
@@ -210,6 +214,24 @@ export class LiveSandbox {
     this.#stderrLogBudget -= text.length;
     this.#logger.warn({ stderr: text.slice(0, 2000) }, 'sandbox wrote to its stderr');
     if (this.#stderrLogBudget <= 0) this.#logger.warn('sandbox stderr: further output not logged');
+  }
+
+  /**
+   * Security: a request is answered only for the cell that is running and asked for it;
+   * the gate (built from this call's allow-list) decides the rest.
+   */
+  #answerRpc(current: PendingExecution | undefined, frame: RpcRequestFrame): void {
+    if (!current || current.id !== frame.execId || !current.rpc) {
+      const error =
+        current?.id === frame.execId
+          ? "No MCP servers are loaded in this call: list them in run_python's `servers` argument."
+          : 'The call that sent this request has ended.';
+      this.#send({ type: 'rpc_response', id: frame.id, success: false, error });
+      return;
+    }
+    void current.rpc.answer(frame.payload).then((answer) => {
+      if (answer && !this.#dead) this.#send({ type: 'rpc_response', id: frame.id, ...answer });
+    });
   }
 
   #handleEnd(reason: string): void {

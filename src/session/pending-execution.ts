@@ -1,6 +1,7 @@
 import type { DoneFrame } from '../channel/frames.js';
 import type { ExecutionResult } from './live-sandbox.js';
 import { OutputCollector } from './output-collector.js';
+import type { RpcGate } from './rpc-gate.js';
 
 type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
 
@@ -14,8 +15,17 @@ export class PendingExecution {
   #timers: NodeJS.Timeout[] = [];
   #settle: ((result: ExecutionResult) => void) | undefined;
 
-  constructor(id: number, maxOutputChars: number, settle: (result: ExecutionResult) => void) {
+  /** The cell's way to the MCP servers; undefined when the call loaded none. */
+  readonly rpc: RpcGate | undefined;
+
+  constructor(
+    id: number,
+    maxOutputChars: number,
+    rpc: RpcGate | undefined,
+    settle: (result: ExecutionResult) => void,
+  ) {
     this.id = id;
+    this.rpc = rpc;
     this.stdout = new OutputCollector(maxOutputChars);
     this.stderr = new OutputCollector(maxOutputChars);
     this.#settle = settle;
@@ -39,6 +49,7 @@ export class PendingExecution {
     if (!settle) return;
     this.#settle = undefined;
     this.#timers.forEach(clearTimeout);
+    this.rpc?.close();
     settle({
       ...ending,
       stdout: this.stdout.text(dropped?.stdout),

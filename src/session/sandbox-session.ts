@@ -5,7 +5,19 @@ import { removeLeftoverContainers } from '../container/leftovers.js';
 import { QueueFullError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
-import { LiveSandbox, type ExecutionResult, type SandboxBlueprint } from './live-sandbox.js';
+import {
+  LiveSandbox,
+  type ExecutionRequest,
+  type ExecutionResult,
+  type SandboxBlueprint,
+} from './live-sandbox.js';
+
+/** Time allowed for the internal start-up cell; saved tools only define functions. */
+const STARTUP_CODE_TIMEOUT_MS = 10_000;
+const STARTUP_NOTICE_CHARS = 8192;
+
+/** What a call's cell may reach: the servers loaded for it and its request handler. */
+export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
 
 export interface RunReport extends ExecutionResult {
   /** Things the caller should know that are not the code's output, e.g. a state reset. */
@@ -15,7 +27,13 @@ export interface RunReport extends ExecutionResult {
 export interface SessionDependencies {
   config: BridgeConfig;
   logger: Logger;
-  sources: SandboxSources;
+  /** Read at every sandbox start, so host data (saved tools) is current. */
+  sources(): SandboxSources;
+  /**
+   * An internal cell run first in every new sandbox (e.g. loading saved tools). Its
+   * stderr becomes a notice on the next result; its stdout is ignored.
+   */
+  startupCode?: () => string | undefined;
   connectEngine(): Promise<LocatedEngine>;
   blueprint(engine: LocatedEngine): SandboxBlueprint;
 }
@@ -43,7 +61,7 @@ export class SandboxSession {
   }
 
   /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
-  run(code: string, timeoutSeconds: number): Promise<RunReport> {
+  run(code: string, timeoutSeconds: number, mcp: CallServers = {}): Promise<RunReport> {
     if (this.#waiting >= this.#deps.config.queueLimit) {
       return Promise.reject(
         new QueueFullError(
@@ -52,7 +70,7 @@ export class SandboxSession {
       );
     }
     this.#waiting += 1;
-    const result = this.#tail.then(() => this.#runNow(code, timeoutSeconds));
+    const result = this.#tail.then(() => this.#runNow(code, timeoutSeconds, mcp));
     this.#tail = result.catch(() => undefined);
     return result.finally(() => {
       this.#waiting -= 1;
@@ -76,7 +94,7 @@ export class SandboxSession {
     await engine?.ownedService?.stop();
   }
 
-  async #runNow(code: string, timeoutSeconds: number): Promise<RunReport> {
+  async #runNow(code: string, timeoutSeconds: number, mcp: CallServers): Promise<RunReport> {
     clearTimeout(this.#idleTimer);
     try {
       const sandbox = await this.#ensureSandbox();
@@ -85,6 +103,7 @@ export class SandboxSession {
         code,
         timeoutMs: timeoutSeconds * 1000,
         maxOutputChars: this.#deps.config.outputLimitChars,
+        ...mcp,
       });
       if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
       return { ...result, notices };
@@ -112,7 +131,7 @@ export class SandboxSession {
     const sandbox = await LiveSandbox.start({
       docker: engine.docker,
       blueprint: this.#deps.blueprint(engine),
-      sources: this.#deps.sources,
+      sources: this.#deps.sources(),
       logger: this.#logger,
       interruptGraceMs: this.#deps.config.interruptGraceSeconds * 1000,
       onDeath: (reason, duringCall) => {
@@ -127,7 +146,23 @@ export class SandboxSession {
       'sandbox started',
     );
     this.#sandbox = sandbox;
+    await this.#runStartupCode(sandbox);
     return sandbox;
+  }
+
+  async #runStartupCode(sandbox: LiveSandbox): Promise<void> {
+    const code = this.#deps.startupCode?.();
+    if (!code) return;
+    const result = await sandbox.execute({
+      code,
+      timeoutMs: STARTUP_CODE_TIMEOUT_MS,
+      maxOutputChars: STARTUP_NOTICE_CHARS,
+    });
+    const problems = result.stderr.trim() || result.lostReason;
+    if (problems) {
+      this.#logger.warn({ problems }, 'session start-up code reported problems');
+      this.#pendingNotice = [this.#pendingNotice, problems].filter(Boolean).join('\n');
+    }
   }
 
   #connect(): Promise<LocatedEngine> {

@@ -1,0 +1,63 @@
+import { errorMessage } from '../errors.js';
+
+/** Answers the sandbox's requests for one cell; throws to answer with an error. */
+export type RpcHandler = (payload: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+export type RpcAnswer =
+  { success: true; payload: Record<string, unknown> } | { success: false; error: string };
+
+export const RPC_LIMITS = {
+  /** Requests of one cell waiting for an answer at the same time. */
+  inFlight: 64,
+  /** Requests one cell may make in all. */
+  total: 10_000,
+} as const;
+
+/**
+ * Admits one cell's RPC requests within bounds and hands them to the handler. Security:
+ * the sandbox decides how many requests it sends, so a loop of requests must hit a limit
+ * rather than the host's memory or the upstream servers.
+ */
+export class RpcGate {
+  readonly #handler: RpcHandler;
+  #inFlight = 0;
+  #total = 0;
+  #closed = false;
+
+  constructor(handler: RpcHandler) {
+    this.#handler = handler;
+  }
+
+  /** No answer is delivered after the cell ended: `answer` resolves to undefined then. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  async answer(payload: Record<string, unknown>): Promise<RpcAnswer | undefined> {
+    if (this.#inFlight >= RPC_LIMITS.inFlight) {
+      return refuse(
+        `Too many MCP requests in flight (limit ${RPC_LIMITS.inFlight} per call); await some before sending more.`,
+      );
+    }
+    if (this.#total >= RPC_LIMITS.total) {
+      return refuse(
+        `Too many MCP requests in one call (limit ${RPC_LIMITS.total}); split the work across calls.`,
+      );
+    }
+    this.#inFlight += 1;
+    this.#total += 1;
+    let answer: RpcAnswer;
+    try {
+      answer = { success: true, payload: await this.#handler(payload) };
+    } catch (error: unknown) {
+      answer = { success: false, error: errorMessage(error) };
+    } finally {
+      this.#inFlight -= 1;
+    }
+    return this.#closed ? undefined : answer;
+  }
+}
+
+function refuse(error: string): RpcAnswer {
+  return { success: false, error };
+}
