@@ -1,7 +1,9 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import os from 'node:os';
 import path from 'node:path';
 import type { BridgeConfig } from './config/env.js';
+import { loadServerDefinitions } from './config/servers-config.js';
 import type { EngineKind } from './container/engine-candidates.js';
 import { locateEngine } from './container/engine-locator.js';
 import { buildContainerCreateOptions, hardeningDefaults } from './container/hardening.js';
@@ -9,27 +11,64 @@ import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
+import { prepareCallServers } from './proxy/call-servers.js';
+import { ServerCatalog } from './proxy/server-catalog.js';
 import { CAPABILITY_SUMMARY } from './server/capabilities.js';
 import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/live-sandbox.js';
 import { SandboxSession } from './session/sandbox-session.js';
+import { SavedToolStore, type SavedTool } from './state/saved-tools.js';
+import { UpstreamRegistry } from './upstream/upstream-registry.js';
+
+/** The internal cell that loads saved tools into every new session (docs/protocol.md). */
+const LOAD_SAVED_TOOLS = 'import mcp.runtime as _r; _r._load_saved_tools()';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
   readonly session: SandboxSession;
   readonly server: Server;
+  readonly #upstream: UpstreamRegistry;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    const definitions = loadServerDefinitions({
+      stateDir: config.stateDir,
+      serversConfigPath: config.serversConfigPath,
+      allowSelfServer: config.allowSelfServer,
+      clientConfigs: config.clientConfigs,
+      home: os.homedir(),
+      platform: process.platform,
+      env: process.env,
+      logger: logger.child({ component: 'config' }),
+    });
+    this.#upstream = new UpstreamRegistry(definitions, logger.child({ component: 'upstream' }));
+    const catalog = new ServerCatalog({
+      definitions,
+      lister: this.#upstream,
+      stateDir: config.stateDir,
+      logger,
+    });
+    const savedTools = new SavedToolStore(config.stateDir, logger);
     this.session = new SandboxSession({
       config,
       logger,
-      sources: () => loadSandboxSources(sandboxData()),
+      sources: () => loadSandboxSources(sandboxData(catalog, savedTools.list())),
+      startupCode: () => (savedTools.list().length > 0 ? LOAD_SAVED_TOOLS : undefined),
       connectEngine: () => locateEngine(config.runtime, logger.child({ component: 'engine' })),
       blueprint: (engine) => sandboxBlueprint(config, engine.kind),
     });
-    this.server = createMcpServer({ config, session: this.session, logger, version });
+    this.server = createMcpServer({
+      config,
+      session: this.session,
+      servers: {
+        names: () => catalog.names(),
+        prepare: (names) =>
+          prepareCallServers(names, { catalog, caller: this.#upstream, savedTools }),
+      },
+      logger,
+      version,
+    });
   }
 
   async start(transport: Transport): Promise<void> {
@@ -40,7 +79,7 @@ export class BridgeApp {
   /** Removes the sandbox, ends child processes, closes the MCP channel; idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.session.close();
+      await Promise.all([this.session.close(), this.#upstream.close()]);
       await this.server.close();
     })();
     return this.#closing;
@@ -70,9 +109,19 @@ export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): Sand
   };
 }
 
-/** Host data the in-sandbox `mcp` package reads. */
-export function sandboxData(): GeneratedModules {
+/** Host data the in-sandbox `mcp` package reads, fresh for each new sandbox. */
+export function sandboxData(
+  catalog?: ServerCatalog,
+  savedTools: readonly SavedTool[] = [],
+): GeneratedModules {
   return {
-    'mcp._capabilities': { TEXT: CAPABILITY_SUMMARY, SERVERS: [], SERVER_DETAILS: [] },
+    'mcp._capabilities': {
+      TEXT: CAPABILITY_SUMMARY,
+      SERVERS: catalog?.names() ?? [],
+      SERVER_DETAILS: catalog?.discovered() ?? [],
+    },
+    'mcp._saved_tools': {
+      TOOLS: Object.fromEntries(savedTools.map((tool) => [tool.name, tool.source])),
+    },
   };
 }

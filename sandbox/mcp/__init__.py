@@ -1,1 +1,5 @@
-"""The in-sandbox `mcp` package: discovery and calling of the MCP servers the bridge proxies."""
+"""The in-sandbox `mcp` package: discover and call the MCP servers the bridge proxies.
+
+Start with `from mcp import runtime; print(runtime.capability_summary())`.
+Loaded servers are also reachable as `mcp_<alias>` globals and `mcp.servers.<alias>`.
+"""

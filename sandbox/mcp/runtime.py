@@ -1,28 +1,190 @@
-"""`mcp.runtime`: helpers the agent's code uses to learn what the sandbox offers.
+"""`mcp.runtime`: discover the MCP servers the bridge knows, read their tool docs, call
+their tools, and keep your own functions across sessions (SPEC §5; the names and
+shapes of the original bridge).
 
-The manual text comes from the host (`mcp._capabilities`), so the MCP resource and
-`capability_summary()` never disagree.
+Functions marked async ask the host; each has a `_sync` twin for code that cannot
+await (it blocks the calling thread until the answer). Failures raise `MCPError`.
 """
 
 from __future__ import annotations
 
-from mcp import _capabilities
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mcp._known import (
+    capability_summary,
+    describe_server,
+    discovered_servers,
+    list_loaded_server_metadata,
+)
+from mcp._link import LINK, Frame
+from mcp._rpc import MCPError, request, request_sync
+
+# _load_saved_tools: the host runs it as the first cell of each sandbox (docs/protocol.md).
+from mcp._saved import _load_saved_tools, delete_saved_tool, list_saved_tools, save_tool
+from mcp.results import ToolResult
+
+if TYPE_CHECKING:
+    from mcp_sandbox.servers import ServerSpec, ToolSpec
+
+__all__ = [
+    "MCPError", "ToolResult", "call_tool", "call_tool_sync", "capability_summary",
+    "delete_saved_tool", "describe_server", "discovered_servers", "list_loaded_server_metadata",
+    "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
+    "query_tool_docs", "query_tool_docs_sync", "save_tool", "search_tool_docs",
+    "search_tool_docs_sync",
+]  # fmt: skip
 
 
-class MCPError(RuntimeError):
-    """Raised when a call to a proxied MCP server fails."""
+async def list_servers() -> tuple[str, ...]:
+    """Names of the servers loaded for this call, sorted (asks the host)."""
+    return _names(await request({"type": "list_servers"}))
 
 
-def capability_summary() -> str:
-    """A short manual: persistence, limits, MCP servers, discovery."""
-    return _capabilities.TEXT
+def list_servers_sync() -> tuple[str, ...]:
+    """`list_servers()`, blocking: for code that cannot await."""
+    return _names(request_sync({"type": "list_servers"}))
 
 
-def discovered_servers(detailed: bool = False) -> tuple[object, ...]:
-    """Names (or {name, description} dicts) of the MCP servers the bridge knows."""
-    return tuple(_capabilities.SERVERS if not detailed else _capabilities.SERVER_DETAILS)
+async def list_tools(server: str) -> list[dict[str, Any]]:
+    """A loaded server's tools, asked of it now: `[{name, description?, inputSchema}]`."""
+    return _list(await request({"type": "list_tools", "server": _server_name(server)}), "tools")
 
 
-def list_loaded_server_metadata() -> tuple[dict[str, object], ...]:
-    """Metadata of the servers loaded for this call (none until servers are configured)."""
-    return ()
+def list_tools_sync(server: str) -> list[dict[str, Any]]:
+    """`list_tools()`, blocking: for code that cannot await."""
+    return _list(request_sync({"type": "list_tools", "server": _server_name(server)}), "tools")
+
+
+async def query_tool_docs(server: str, tool: str | None = None, detail: str = "summary") -> Any:
+    """Tool docs of a server: a list of `{server, serverAlias, tool, toolAlias,
+    description?}` (+ `inputSchema` when detail="full"); one dict when `tool` is named."""
+    return _docs(await request(_docs_request(server, tool, detail)), server, tool)
+
+
+def query_tool_docs_sync(server: str, tool: str | None = None, detail: str = "summary") -> Any:
+    """`query_tool_docs()`, blocking: for code that cannot await."""
+    return _docs(request_sync(_docs_request(server, tool, detail)), server, tool)
+
+
+async def search_tool_docs(
+    query: str, *, limit: int = 5, detail: str = "summary"
+) -> list[dict[str, Any]]:
+    """Tool docs of every configured server ranked by fuzzy match with `query` (limit
+    1..20); each says whether its server is `loaded` in this call."""
+    return _list(await request(_search_request(query, limit, detail)), "results")
+
+
+def search_tool_docs_sync(
+    query: str, *, limit: int = 5, detail: str = "summary"
+) -> list[dict[str, Any]]:
+    """`search_tool_docs()`, blocking: for code that cannot await."""
+    return _list(request_sync(_search_request(query, limit, detail)), "results")
+
+
+async def call_tool(
+    server: str, tool: str, arguments: Mapping[str, Any] | None = None
+) -> ToolResult:
+    """Calls a tool of a loaded server (names or aliases); returns the CallToolResult."""
+    return _result(await request(_call_request(server, tool, arguments)))
+
+
+def call_tool_sync(
+    server: str, tool: str, arguments: Mapping[str, Any] | None = None
+) -> ToolResult:
+    """`call_tool()`, blocking: for code that cannot await."""
+    return _result(request_sync(_call_request(server, tool, arguments)))
+
+
+def _server_name(server: object) -> str:
+    """A loaded server's real name for its name or alias; other names go as they are
+    (the host decides: it alone holds the call's allow-list)."""
+    if not isinstance(server, str):
+        raise MCPError(f"a server name must be a string, not {type(server).__name__}")
+    return _real_name(server, LINK.servers) or server
+
+
+def _tool_name(server: str, tool: object, strict: bool) -> str:
+    """A loaded server's tool by name or alias → its real name; unknown ones raise
+    (strict) or go as they are."""
+    if not isinstance(tool, str):
+        raise MCPError(f"a tool name must be a string, not {type(tool).__name__}")
+    for spec in LINK.servers:
+        if spec["name"] == server:
+            name = _real_name(tool, spec["tools"])
+            if name is None and strict:
+                from mcp.proxy import unknown_tool
+
+                raise unknown_tool(spec, tool)
+            return name or tool
+    return tool
+
+
+def _real_name(wanted: str, entries: Sequence[ServerSpec] | Sequence[ToolSpec]) -> str | None:
+    # Exact names first, as the host matches them: a name may equal another's alias.
+    for key in ("name", "alias"):
+        for entry in entries:
+            if entry[key] == wanted:
+                return entry["name"]
+    return None
+
+
+def _docs_request(server: str, tool: str | None, detail: str) -> Frame:
+    name = _server_name(server)
+    payload: Frame = {"type": "query_tool_docs", "server": name, "detail": _detail(detail)}
+    if tool is not None:
+        payload["tool"] = _tool_name(name, tool, strict=False)
+    return payload
+
+
+def _search_request(query: str, limit: int, detail: str) -> Frame:
+    if not isinstance(query, str):
+        raise MCPError("the search query must be a string")
+    if type(limit) is not int:
+        raise MCPError("limit must be an integer")
+    limit = min(max(limit, 1), 20)  # SPEC: clamped, not refused
+    return {"type": "search_tool_docs", "query": query, "limit": limit, "detail": _detail(detail)}
+
+
+def _call_request(server: str, tool: str, arguments: Mapping[str, Any] | None) -> Frame:
+    if arguments is not None and not isinstance(arguments, Mapping):
+        raise MCPError(f"arguments must be a dict, not {type(arguments).__name__}")
+    if arguments and not all(isinstance(key, str) for key in arguments):
+        raise MCPError("argument names must be strings")
+    name = _server_name(server)
+    tool_name = _tool_name(name, tool, strict=True)
+    return {
+        "type": "call_tool",
+        "server": name,
+        "tool": tool_name,
+        "arguments": dict(arguments or {}),
+    }
+
+
+def _detail(detail: str) -> str:
+    if detail not in ("summary", "full"):
+        raise MCPError(f"detail must be 'summary' or 'full', not {detail!r}")
+    return detail
+
+
+def _names(answer: Frame) -> tuple[str, ...]:
+    return tuple(name for name in _list(answer, "servers") if isinstance(name, str))
+
+
+def _list(answer: Frame, key: str) -> list[Any]:
+    value = answer.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _docs(answer: Frame, server: str, tool: str | None) -> Any:
+    docs = _list(answer, "docs")
+    if tool is None:
+        return docs
+    if not docs:
+        raise MCPError(f"Server '{server}' has no tool '{tool}'")
+    return docs[0]
+
+
+def _result(answer: Frame) -> ToolResult:
+    result = answer.get("result")
+    return ToolResult(result if isinstance(result, dict) else {})

@@ -9,6 +9,7 @@ import sys
 import time
 import types
 from ast import PyCF_ALLOW_TOP_LEVEL_AWAIT
+from collections.abc import Callable
 from typing import NamedTuple
 
 from .coroutines import CoroutineCells
@@ -16,6 +17,7 @@ from .interrupts import Interrupter
 from .output import OutputCapture
 from .protocol import Frame, positive_int
 from .reaper import Reaper
+from .servers import ServerSpec, Warn, parse_servers
 
 RUNNER_FILES = os.path.dirname(__file__) + os.sep  # "/sandbox/mcp_sandbox/"
 CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
@@ -26,24 +28,39 @@ class Cell(NamedTuple):
     id: int
     code: str
     max_output_chars: int
+    servers: tuple[ServerSpec, ...] = ()
 
     @classmethod
-    def from_frame(cls, frame: Frame) -> Cell:
-        """Validates an `execute` frame (ValueError if it fails the schema)."""
+    def from_frame(cls, frame: Frame, warn: Warn) -> Cell:
+        """Validates an `execute` frame (ValueError if it fails the schema; bad
+        `servers` entries are only skipped, with a warning)."""
         code = frame.get("code")
         if not isinstance(code, str):
             raise ValueError("'code' must be a string")
         budget = frame.get("maxOutputChars", DEFAULT_MAX_OUTPUT_CHARS)
         if type(budget) is not int or budget < 0:
             raise ValueError("'maxOutputChars' must be a non-negative integer")
-        return cls(positive_int(frame, "id"), code, budget)
+        cell_id = positive_int(frame, "id")
+        servers = parse_servers(frame.get("servers"), lambda m: warn(f"execute {cell_id}: {m}"))
+        return cls(cell_id, code, budget, servers)
+
+
+# Prepares the namespace for a cell (MCP proxies); runs before the cell, outside it.
+BeforeCell = Callable[[Cell, dict[str, object]], None]
 
 
 class Executor:
     """Runs cells one at a time and turns each into a `done` frame."""
 
-    def __init__(self, capture: OutputCapture, interrupter: Interrupter, reaper: Reaper) -> None:
+    def __init__(
+        self,
+        capture: OutputCapture,
+        interrupter: Interrupter,
+        reaper: Reaper,
+        before_cell: BeforeCell | None = None,
+    ) -> None:
         self._capture = capture
+        self._before_cell = before_cell
         self._interrupter = interrupter
         self._reaper = reaper
         main = types.ModuleType("__main__")  # a clean one: the bootstrap's stays private
@@ -65,6 +82,7 @@ class Executor:
         # mtime None: linecache.checkcache never evicts it. Tracebacks and
         # inspect.getsource read the cell's lines from here.
         linecache.cache[filename] = (len(cell.code), None, cell.code.splitlines(True), filename)
+        self._prepare(cell)
         mark = self._reaper.mark()
         error: BaseException | None = None
         started = time.perf_counter()
@@ -97,6 +115,14 @@ class Executor:
             "dropped": dropped,
             "durationMs": round(duration_ms, 3),
         }
+
+    def _prepare(self, cell: Cell) -> None:
+        if self._before_cell is None:
+            return
+        try:
+            self._before_cell(cell, self._namespace)
+        except Exception as failed:  # a runner bug: tell the cell, still run it
+            self._capture.stderr().write(f"[sandbox] could not set up MCP servers: {failed!r}\n")
 
     def _execute(self, source: str, filename: str) -> None:
         code = compile(source, filename, "exec", PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)

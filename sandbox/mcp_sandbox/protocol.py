@@ -58,8 +58,12 @@ class Channel:
 
     def send(self, frame: Frame) -> None:
         data = json.dumps(frame, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        self.send_line(data + b"\n")
+
+    def send_line(self, line: bytes) -> None:
+        """Sends one frame already encoded (ASCII JSON ending in a newline)."""
         with self._lock:
-            write_all(self._fd, data + b"\n")
+            write_all(self._fd, line)
 
     def warn(self, message: str) -> None:
         self.send({"type": "log", "level": "warn", "message": message})

@@ -29,8 +29,9 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     capture = OutputCapture(channel, diag)
     reaper = Reaper(watcher=os.getppid())
     interrupter = Interrupter(protected=[write_all.__code__])
-    executor = Executor(capture, interrupter, reaper)
-    calls = PendingCalls()  # for mcp.runtime (later): rpc_response frames resolve these
+    calls = PendingCalls(channel)  # mcp.runtime's requests; rpc_response frames resolve them
+    connect_mcp(calls)
+    executor = Executor(capture, interrupter, reaper, before_cell=install_servers)
     cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
 
     def on_eof() -> None:
@@ -43,7 +44,7 @@ def main(reader: BinaryIO, boot: Frame) -> None:
         reader,
         channel,
         handlers={
-            "execute": lambda frame: cells.put(Cell.from_frame(frame)),
+            "execute": lambda frame: cells.put(Cell.from_frame(frame, channel.warn)),
             "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
             "rpc_response": calls.resolve,
         },
@@ -60,4 +61,23 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     )
     start_daemon("stdin-reader", inbox.run, diag)
     while True:  # executions never interleave: one at a time, in arrival order
-        channel.send(executor.run(cells.get()))
+        cell = cells.get()
+        calls.begin(cell.id)
+        done = executor.run(cell)
+        calls.end(cell.id)  # before `done`: the host may answer nothing of it after that
+        channel.send(done)
+
+
+def connect_mcp(calls: PendingCalls) -> None:
+    """Gives the in-sandbox `mcp` package its way to the host. Only two tiny
+    modules load now; the rest of `mcp` loads with the first cell."""
+    from mcp import _link
+
+    _link.connect(calls)
+
+
+def install_servers(cell: Cell, namespace: dict[str, object]) -> None:
+    """Installs the cell's MCP servers (proxies, modules, helper globals)."""
+    from mcp import _install
+
+    _install.install(namespace, cell.servers)

@@ -17,13 +17,13 @@ export const CLIENT_CONFIG_NAMES = [
 ] as const;
 export type ClientConfigName = (typeof CLIENT_CONFIG_NAMES)[number];
 
-type Format = 'mcpServers' | 'vscode-mcp' | 'vscode-settings' | 'codex-toml';
+export type ClientConfigFormat = 'mcpServers' | 'vscode-mcp' | 'vscode-settings' | 'codex-toml';
 
 /** One file a client may keep MCP servers in. */
 export interface ClientConfigFile {
   client: ClientConfigName;
   path: string;
-  format: Format;
+  format: ClientConfigFormat;
 }
 
 /** The servers found in one file, before validation. */
@@ -45,7 +45,10 @@ export function isClientConfigName(name: string): name is ClientConfigName {
 }
 
 /** Parses MCP_BRIDGE_CLIENT_CONFIGS: comma-separated names or `all`; returns the unknown ones too. */
-export function parseClientConfigNames(value: string): { names: ClientConfigName[]; unknown: string[] } {
+export function parseClientConfigNames(value: string): {
+  names: ClientConfigName[];
+  unknown: string[];
+} {
   const requested = value
     .split(',')
     .map((part) => part.trim().toLowerCase())
@@ -69,7 +72,7 @@ export function clientConfigFiles(
       : where.platform === 'win32'
         ? (where.env.APPDATA ?? home('AppData', 'Roaming'))
         : (where.env.XDG_CONFIG_HOME ?? home('.config'));
-  const file = (filePath: string, format: Format = 'mcpServers') => ({
+  const file = (filePath: string, format: ClientConfigFormat = 'mcpServers') => ({
     client,
     path: filePath,
     format,
@@ -89,7 +92,9 @@ export function clientConfigFiles(
         file(p.join(appData, 'Code', 'User', 'mcp.json'), 'vscode-mcp'),
         file(p.join(appData, 'Code', 'User', 'settings.json'), 'vscode-settings'),
       ];
-      return files.filter((entry, index) => files.findIndex((f) => f.path === entry.path) === index);
+      return files.filter(
+        (entry, index) => files.findIndex((f) => f.path === entry.path) === index,
+      );
     }
     case 'windsurf':
       return [file(home('.codeium', 'windsurf', 'mcp_config.json'))];
@@ -104,28 +109,30 @@ export function clientConfigFiles(
  * The server map inside a client file's text, or undefined when the file holds none.
  * Throws when the text cannot be parsed or the map is not an object.
  */
-export function extractServerMap(format: Format, text: string): ServerMap | undefined {
-  if (format === 'codex-toml') return pick(parseTomlSubset(text), ['mcp_servers']);
+export function extractServerMap(format: ClientConfigFormat, text: string): ServerMap | undefined {
   // Client files are edited by hand and by their apps, which accept comments (JSONC).
-  const root = parseJsonc(text);
-  if (format === 'mcpServers') return pick(root, ['mcpServers']);
-  if (format === 'vscode-mcp') return pick(root, ['servers', 'mcpServers']);
-  const mcp = isRecord(root) ? root.mcp : undefined;
-  return pick(mcp, ['servers'], 'mcp.') ?? pick(root, ['mcp.servers']);
+  const root = format === 'codex-toml' ? parseTomlSubset(text) : parseJsonc(text);
+  if (!isRecord(root)) throw new Error('expected an object at the top level');
+  switch (format) {
+    case 'codex-toml':
+      return pick(root, 'mcp_servers');
+    case 'mcpServers':
+      return pick(root, 'mcpServers');
+    case 'vscode-mcp':
+      return pick(root, 'servers') ?? pick(root, 'mcpServers');
+    case 'vscode-settings':
+      return (
+        (isRecord(root.mcp) ? pick(root.mcp, 'servers', 'mcp.') : undefined) ??
+        pick(root, 'mcp.servers')
+      );
+  }
 }
 
-function pick(root: unknown, keys: string[], prefix = ''): ServerMap | undefined {
-  if (!isRecord(root)) {
-    if (prefix === '' || root !== undefined) throw new Error('the file is not a JSON object');
-    return undefined;
-  }
-  for (const key of keys) {
-    const servers = root[key];
-    if (servers === undefined) continue;
-    if (!isRecord(servers)) throw new Error(`${prefix}${key}: expected an object of servers`);
-    return { key: prefix + key, servers };
-  }
-  return undefined;
+function pick(root: Record<string, unknown>, key: string, prefix = ''): ServerMap | undefined {
+  const servers = root[key];
+  if (servers === undefined) return undefined;
+  if (!isRecord(servers)) throw new Error(`${prefix}${key}: expected an object of servers`);
+  return { key: prefix + key, servers };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -134,28 +141,40 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** JSON with `//` and `/* *\/` comments and trailing commas, as VS Code and Gemini write it. */
 export function parseJsonc(text: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch {
+    // Not plain JSON: strip comments and trailing commas below, then parse again.
+  }
   let out = '';
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  while (i < text.length) {
-    const c = text[i] ?? '';
+  let i = 0;
+  while (i < body.length) {
+    const c = body[i] ?? '';
     if (c === '"') {
       let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      out += text.slice(i, end + 1);
+      while (end < body.length && body[end] !== '"') end += body[end] === '\\' ? 2 : 1;
+      out += body.slice(i, end + 1);
       i = end + 1;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 2;
+    } else if (c === '/' && body[i + 1] === '/') {
+      while (i < body.length && body[i] !== '\n') i++;
+    } else if (c === '/' && body[i + 1] === '*') {
+      const end = body.indexOf('*/', i + 2);
+      i = end < 0 ? body.length : end + 2;
       out += ' ';
     } else {
-      if (c === '}' || c === ']') out = out.replace(/,\s*$/, '');
+      if (c === '}' || c === ']') out = withoutTrailingComma(out);
       out += c;
       i++;
     }
   }
   return JSON.parse(out);
+}
+
+function withoutTrailingComma(text: string): string {
+  let end = text.length - 1;
+  while (end >= 0 && /\s/.test(text[end] ?? '')) end--;
+  return text[end] === ',' ? text.slice(0, end) + text.slice(end + 1) : text;
 }
 
 export type TomlValue = string | boolean | TomlValue[] | TomlTable;
@@ -192,7 +211,7 @@ export function parseTomlSubset(text: string): TomlTable {
         const last = keys.pop() ?? '';
         if (table) {
           const parent = descend(table, keys);
-          if (!(last in parent)) parent[last] = value;
+          if (!Object.hasOwn(parent, last)) parent[last] = value;
         }
       }
     } catch (error: unknown) {
@@ -209,7 +228,7 @@ class TomlUnsupported extends Error {}
 function descend(table: TomlTable, keys: string[]): TomlTable {
   let current = table;
   for (const key of keys) {
-    const next: TomlValue = current[key] ?? {};
+    const next: TomlValue | undefined = Object.hasOwn(current, key) ? current[key] : {};
     if (!isRecord(next)) throw new TomlUnsupported();
     current[key] = next;
     current = next;
@@ -258,19 +277,22 @@ class TomlReader {
 
   keyPath(): string[] {
     const keys: string[] = [];
-    do {
+    for (;;) {
       this.skipBlank(false);
       const c = this.peek();
-      if (c === '"' || c === "'") keys.push(this.string());
+      let key: string;
+      if (c === '"' || c === "'") key = this.string();
       else {
-        const bare = /^[A-Za-z0-9_-]+/.exec(this.#text.slice(this.pos, this.pos + 200));
-        if (!bare) throw new TomlUnsupported();
-        keys.push(bare[0]);
-        this.pos += bare[0].length;
+        key = /^[A-Za-z0-9_-]*/.exec(this.#text.slice(this.pos, this.pos + 256))?.[0] ?? '';
+        this.pos += key.length;
       }
+      // Security: `__proto__` would reach Object.prototype through a plain object.
+      if (key === '' || key === '__proto__') throw new TomlUnsupported();
+      keys.push(key);
       this.skipBlank(false);
-    } while (this.peek() === '.' && ++this.pos);
-    return keys;
+      if (this.peek() !== '.') return keys;
+      this.pos++;
+    }
   }
 
   value(): TomlValue {

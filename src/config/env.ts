@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
 import { parseByteSize } from './byte-size.js';
+import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 
 /**
  * Every environment variable the bridge reads, validated once at startup. Invalid values
@@ -87,6 +88,21 @@ const envSchema = z.object({
   MCP_BRIDGE_LOG_FILE: z.string().trim().min(1).optional(),
   MCP_BRIDGE_ALLOW_SELF_SERVER: flag.default(false),
   MCP_SERVERS_CONFIG: z.string().trim().min(1).optional(),
+  MCP_BRIDGE_CLIENT_CONFIGS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const { names, unknown } = parseClientConfigNames(value);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown client config ${unknown.map((name) => `"${name}"`).join(', ')}; use a comma-separated list of ${CLIENT_CONFIG_NAMES.join(', ')}, or all`,
+        });
+        return z.NEVER;
+      }
+      return names;
+    })
+    .describe('Well-known MCP client config files to read servers from (opt-in)'),
   MCP_BRIDGE_OUTPUT_LIMIT: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MCP_BRIDGE_QUEUE_LIMIT: integer(1, 1000).default(16),
   MCP_BRIDGE_INTERRUPT_GRACE: integer(1, 60).default(2),
@@ -110,6 +126,8 @@ export interface BridgeConfig {
   logFile: string | undefined;
   allowSelfServer: boolean;
   serversConfigPath: string | undefined;
+  /** Well-known client config files to read servers from, e.g. `claude-desktop` (opt-in). */
+  clientConfigs: string[];
   outputLimitChars: number;
   queueLimit: number;
   interruptGraceSeconds: number;
@@ -151,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     logFile: e.MCP_BRIDGE_LOG_FILE,
     allowSelfServer: e.MCP_BRIDGE_ALLOW_SELF_SERVER,
     serversConfigPath: e.MCP_SERVERS_CONFIG ? expandHome(e.MCP_SERVERS_CONFIG) : undefined,
+    clientConfigs: e.MCP_BRIDGE_CLIENT_CONFIGS,
     outputLimitChars: e.MCP_BRIDGE_OUTPUT_LIMIT,
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,

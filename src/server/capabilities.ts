@@ -1,27 +1,41 @@
 /** The manual: served as an MCP resource and by `runtime.capability_summary()` in the sandbox. */
 export const CAPABILITIES_URI = 'resource://mcp-server-code-execution-mode/capabilities';
 
-export const CAPABILITY_SUMMARY = `# run_python: a persistent Python sandbox
+export const CAPABILITY_SUMMARY = `# run_python: a persistent Python sandbox that reaches MCP servers
 
-**Philosophy.** Write code instead of making many tool calls: one run_python call can loop,
-branch, retry, combine results and print only what matters.
+**Philosophy.** Write code instead of making many tool calls: one run_python call can
+discover tools, call several servers, loop, branch, retry, and print only what matters.
 
 **Persistence.** One long-lived Python session: variables, imports and functions defined in
 one call are there in the next. Top-level \`await\` works. If the sandbox has to be restarted
-(timeout that ignores the interrupt, out of memory, idle for a long time) the result says so
-and the state starts empty again.
+(a timeout the code ignores, out of memory, idle for long) the result says so and the state
+starts empty again.
 
-**The sandbox.** No network, read-only filesystem except \`/workspace\` (the working
-directory, also HOME) and \`/tmp\`, limited memory, processes and time. Output per stream
-per call is capped; long output is truncated with a marker. stdin is empty.
+**The sandbox.** No network, read-only filesystem except \`/workspace\` (cwd and HOME) and
+\`/tmp\`; limited memory, processes and time; output per stream per call is capped; stdin is
+empty. An uncaught exception gives its traceback and status error; \`sys.exit(n)\` gives exit
+code n; the session survives both.
 
-**Results.** stdout and stderr come back as lines; an uncaught exception gives its
-traceback on stderr and status error; \`sys.exit(n)\` gives exit code n. The session survives
-both.
+**Discover** (no server needs to be loaded):
+- \`from mcp import runtime\`
+- \`runtime.discovered_servers()\` names every configured server
+  (\`detailed=True\`: descriptions and tool counts).
+- \`await runtime.search_tool_docs("what you need", limit=5)\` ranks tools of every server
+  (typos are fine); each hit says \`server\`, \`tool\`, \`description\` and whether it is \`loaded\`.
+- \`await runtime.query_tool_docs(server, tool=None, detail="full")\` gives parameters.
 
-**MCP servers.** Pass \`servers: ["name", ...]\` to load configured MCP servers for a call;
-each is then reachable as \`mcp_<name>\` (await \`mcp_<name>.<tool>(**arguments)\`).
+**Call:** pass \`servers: ["name", ...]\` to run_python; then in the code
+\`await mcp_<alias>.<tool>(arg=value)\` (or \`await runtime.call_tool(server, tool, {...})\`).
+Aliases are lower-case with \`_\` for other characters. Results are the tool's CallToolResult
+as a dict: \`result["content"][0]["text"]\`; shortcuts \`.text\`, \`.data\` (structured or
+parsed JSON), \`.is_error\`, \`.raise_for_error()\`. From sync code: \`mcp_<alias>.<tool>.sync(...)\`.
+\`asyncio.gather\` runs calls concurrently. \`help(mcp_<alias>.<tool>)\` shows parameters.
+Loaded this call: \`LOADED_MCP_SERVERS\`, \`runtime.list_loaded_server_metadata()\`,
+\`runtime.describe_server(name)\` (includes its \`cwd\`). Sync variants: \`*_sync\`.
 
-**Discovery.** \`from mcp import runtime\`; \`runtime.capability_summary()\` prints this
-manual.
+**Persist helpers:** \`save_tool(func)\` keeps a function you defined; it is loaded into every
+later session (even after a restart). \`runtime.list_saved_tools()\`,
+\`runtime.delete_saved_tool(name)\`.
+
+Errors from servers raise \`runtime.MCPError\`.
 `;

@@ -11,7 +11,9 @@ import {
 import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { SandboxSession } from '../session/sandbox-session.js';
+import { ServerLoadError } from '../proxy/call-servers.js';
+import type { CallServers, SandboxSession } from '../session/sandbox-session.js';
+import { closestFirst } from '../util/closest.js';
 import { CAPABILITIES_URI, CAPABILITY_SUMMARY } from './capabilities.js';
 import { renderResult } from './render.js';
 import { reportToPayload, sandboxErrorPayload } from './report-payload.js';
@@ -24,9 +26,17 @@ export const SERVER_NAME = 'mcp-server-code-execution-mode';
  * The MCP face of the bridge. Every failure of a run_python call is a tool result with
  * isError (the agent can read it and go on); only protocol misuse is an McpError.
  */
+/** The configured MCP servers, as run_python needs them. */
+export interface ServerAccess {
+  names(): string[];
+  /** Starts and lists the named servers; rejects with a message naming the one that failed. */
+  prepare(names: string[]): Promise<CallServers>;
+}
+
 export function createMcpServer(options: {
   config: BridgeConfig;
   session: SandboxSession;
+  servers: ServerAccess;
   logger: Logger;
   version: string;
 }): Server {
@@ -55,19 +65,22 @@ export function createMcpServer(options: {
       );
     }
     const { code, servers, timeoutSeconds } = parsed.args;
-    if (servers.length > 0) {
-      const message = `Unknown server(s): ${servers.join(', ')}. No MCP servers are configured; add them to a *.json file in ${config.stateDir} (see docs/servers.md).`;
+    const unknown = servers.filter((name) => !options.servers.names().includes(name));
+    if (unknown.length > 0) {
+      const message = unknownServersMessage(unknown, options.servers.names(), config.stateDir);
       return renderResult(
         { status: 'validation_error', summary: message, error: message },
         config.outputMode,
       );
     }
     try {
-      const report = await session.run(code, timeoutSeconds);
+      const reach = await options.servers.prepare(servers);
+      const report = await session.run(code, timeoutSeconds, reach);
       return renderResult(reportToPayload(report, { timeoutSeconds, servers }), config.outputMode);
     } catch (error: unknown) {
-      if (!(error instanceof BridgeError))
+      if (!(error instanceof BridgeError) && !(error instanceof ServerLoadError)) {
         logger.error({ err: error }, 'run_python failed unexpectedly');
+      }
       return renderResult(sandboxErrorPayload(errorMessage(error), servers), config.outputMode);
     }
   });
@@ -95,4 +108,13 @@ export function createMcpServer(options: {
   });
 
   return server;
+}
+
+function unknownServersMessage(unknown: string[], configured: string[], stateDir: string): string {
+  const first = unknown[0] ?? '';
+  const listing =
+    configured.length > 0
+      ? `Configured servers: ${closestFirst(first, configured).join(', ')}.`
+      : `No MCP servers are configured: add them to a *.json file in ${stateDir} (see docs/servers.md).`;
+  return `Unknown server${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. ${listing}`;
 }

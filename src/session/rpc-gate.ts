@@ -1,7 +1,13 @@
 import { errorMessage } from '../errors.js';
 
-/** Answers the sandbox's requests for one cell; throws to answer with an error. */
-export type RpcHandler = (payload: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/**
+ * Answers the sandbox's requests for one cell; throws to answer with an error. `signal`
+ * aborts when the cell ends, so work nobody will read (a hung tool call) is cancelled.
+ */
+export type RpcHandler = (
+  payload: Record<string, unknown>,
+  signal: AbortSignal,
+) => Promise<Record<string, unknown>>;
 
 export type RpcAnswer =
   { success: true; payload: Record<string, unknown> } | { success: false; error: string };
@@ -20,6 +26,7 @@ export const RPC_LIMITS = {
  */
 export class RpcGate {
   readonly #handler: RpcHandler;
+  readonly #cellEnded = new AbortController();
   #inFlight = 0;
   #total = 0;
   #closed = false;
@@ -31,6 +38,7 @@ export class RpcGate {
   /** No answer is delivered after the cell ended: `answer` resolves to undefined then. */
   close(): void {
     this.#closed = true;
+    this.#cellEnded.abort(new Error('the run_python call ended'));
   }
 
   async answer(payload: Record<string, unknown>): Promise<RpcAnswer | undefined> {
@@ -48,7 +56,7 @@ export class RpcGate {
     this.#total += 1;
     let answer: RpcAnswer;
     try {
-      answer = { success: true, payload: await this.#handler(payload) };
+      answer = { success: true, payload: await this.#handler(payload, this.#cellEnded.signal) };
     } catch (error: unknown) {
       answer = { success: false, error: errorMessage(error) };
     } finally {

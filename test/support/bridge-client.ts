@@ -45,6 +45,13 @@ export interface BridgeOptions {
   env?: Record<string, string>;
   /** A command to run the bridge under, e.g. ['/usr/bin/unshare', '--mount', …]. */
   launcher?: string[];
+  /** A state dir to share between bridges (kept on close); by default a fresh temp one. */
+  stateDir?: string;
+}
+
+function makeStateDir(options: BridgeOptions): { stateDir: string; owned: boolean } {
+  if (options.stateDir) return { stateDir: options.stateDir, owned: false };
+  return { stateDir: mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-')), owned: true };
 }
 
 function bridgeEnv(options: BridgeOptions, stateDir: string): Record<string, string> {
@@ -67,9 +74,10 @@ function bridgeCommand(options: BridgeOptions): { command: string; args: string[
 async function connect(
   transport: Transport,
   pid: () => number | null | undefined,
-  stateDir: string,
+  state: { stateDir: string; owned: boolean },
   stderr: () => string,
 ): Promise<BridgeHandle> {
+  const { stateDir } = state;
   const client = new Client({ name: 'bridge-e2e', version: '0.0.0' });
   await client.connect(transport);
   const bridgePid = pid();
@@ -87,7 +95,7 @@ async function connect(
       ),
     close: async () => {
       await client.close();
-      rmSync(stateDir, { recursive: true, force: true });
+      if (state.owned) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }
@@ -97,7 +105,8 @@ async function connect(
  * the real MCP SDK client to it over stdio, as Claude Desktop would.
  */
 export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-'));
+  const state = makeStateDir(options);
+  const { stateDir } = state;
   const transport = new StdioClientTransport({
     ...bridgeCommand(options),
     env: bridgeEnv(options, stateDir),
@@ -110,7 +119,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   return connect(
     transport,
     () => transport.pid,
-    stateDir,
+    state,
     () => stderr,
   );
 }
@@ -121,7 +130,8 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
  * transport escalates to SIGTERM after 2 s, which would hide a bridge that ignores EOF).
  */
 export async function startBridgeProcess(options: BridgeOptions): Promise<BridgeProcessHandle> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bridge-test-'));
+  const state = makeStateDir(options);
+  const { stateDir } = state;
   const { command, args } = bridgeCommand(options);
   const child = spawn(command, args, {
     env: bridgeEnv(options, stateDir),
@@ -137,7 +147,7 @@ export async function startBridgeProcess(options: BridgeOptions): Promise<Bridge
   const handle = await connect(
     new ChildProcessTransport(child),
     () => child.pid,
-    stateDir,
+    state,
     () => stderr,
   );
   return { ...handle, exit };

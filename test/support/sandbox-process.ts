@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
+import { loadSandboxSources, type GeneratedModules } from '../../src/session/boot-modules.js';
 
 /** A frame as the runner wrote it (checked against the host's schemas by the tests). */
 export type Frame = Record<string, unknown> & { type: string };
@@ -51,6 +52,22 @@ export interface StartOptions {
   /** The interpreter; default `python3` from PATH. */
   python?: string;
   env?: NodeJS.ProcessEnv;
+  /** Host data modules, as the bridge generates them (e.g. `mcp._capabilities`). */
+  generated?: GeneratedModules;
+}
+
+/** An `rpc_request` frame's fields the tests read. */
+export type RpcRequest = Frame & { id: number; execId: number; payload: Record<string, unknown> };
+
+/** What a test answers to a request; `undefined` leaves it unanswered (for now). */
+export type RpcReply =
+  | { success: true; payload: Record<string, unknown> }
+  | { success: false; error: string }
+  | undefined;
+
+export interface RpcResult extends ExecuteResult {
+  /** The cell's `rpc_request` frames, in arrival order. */
+  requests: RpcRequest[];
 }
 
 /** The runner as a host process: `python3 -u -c <bootstrap> <nonce>` on pipes, no container. */
@@ -84,12 +101,9 @@ export class SandboxProcess {
     });
     this.child.stdin.on('error', () => undefined); // EPIPE after the runner died
     if (options.preamble !== undefined) this.child.stdin.write(options.preamble);
-    this.send({
-      type: 'boot',
-      nonce: this.nonce,
-      modules: bootModules(),
-      entry: 'mcp_sandbox.runner',
-    });
+    // Every package under sandbox/ plus the generated modules, as the bridge ships them.
+    const { modules, entry } = loadSandboxSources(options.generated ?? {}, SANDBOX_DIR);
+    this.send({ type: 'boot', nonce: this.nonce, modules, entry });
   }
 
   send(frame: Record<string, unknown>): void {
@@ -122,10 +136,10 @@ export class SandboxProcess {
     return this.take((frame) => frame.type === type, timeoutMs);
   }
 
-  /** Sends an `execute` frame; returns its id. */
-  start(code: string, maxOutputChars = 1 << 20): number {
+  /** Sends an `execute` frame (with `extra` fields such as `servers`); returns its id. */
+  start(code: string, maxOutputChars = 1 << 20, extra: Record<string, unknown> = {}): number {
     const id = this.#nextId++;
-    this.send({ type: 'execute', id, code, maxOutputChars });
+    this.send({ ...extra, type: 'execute', id, code, maxOutputChars });
     return id;
   }
 
@@ -133,7 +147,7 @@ export class SandboxProcess {
   async finish(id: number, timeoutMs = 20_000): Promise<ExecuteResult> {
     const output: Frame[] = [];
     for (;;) {
-      const frame = await this.take((f) => f.id === id, timeoutMs);
+      const frame = await this.take((f) => f.id === id && isCellFrame(f), timeoutMs);
       if (frame.type === 'done') {
         const text = (type: string): string =>
           output.map((f) => (f.type === type ? String(f.data) : '')).join('');
@@ -145,6 +159,41 @@ export class SandboxProcess {
 
   execute(code: string, maxOutputChars?: number): Promise<ExecuteResult> {
     return this.finish(this.start(code, maxOutputChars));
+  }
+
+  /**
+   * Runs `code` as the host would, answering each of its `rpc_request` frames with
+   * `reply` (which may also answer later, or never, through `respond`).
+   */
+  async executeWithRpc(
+    code: string,
+    reply: (request: RpcRequest) => RpcReply | Promise<RpcReply>,
+    extra: Record<string, unknown> = {},
+    timeoutMs = 20_000,
+  ): Promise<RpcResult> {
+    const id = this.start(code, undefined, extra);
+    const output: Frame[] = [];
+    const requests: RpcRequest[] = [];
+    for (;;) {
+      const frame = await this.take(
+        (f) => (f.id === id && isCellFrame(f)) || (f.type === 'rpc_request' && f.execId === id),
+        timeoutMs,
+      );
+      if (frame.type === 'rpc_request') {
+        const request = frame as RpcRequest;
+        requests.push(request);
+        this.respond(request, await reply(request));
+      } else if (frame.type === 'done') {
+        const text = (type: string): string =>
+          output.map((f) => (f.type === type ? String(f.data) : '')).join('');
+        return { stdout: text('stdout'), stderr: text('stderr'), output, done: frame, requests };
+      } else output.push(frame);
+    }
+  }
+
+  /** Sends the `rpc_response` for `request` (nothing for `undefined`). */
+  respond(request: Pick<RpcRequest, 'id'>, reply: RpcReply): void {
+    if (reply !== undefined) this.send({ type: 'rpc_response', id: request.id, ...reply });
   }
 
   /** Ends stdin (the runner then exits) and kills the process group if it lingers. */
@@ -184,6 +233,11 @@ export class SandboxProcess {
     }
     for (const wake of this.#wake.splice(0)) wake();
   }
+}
+
+/** Frames that belong to a cell's result (an `rpc_request`'s `id` is its own). */
+function isCellFrame(frame: Frame): boolean {
+  return frame.type === 'stdout' || frame.type === 'stderr' || frame.type === 'done';
 }
 
 /** Waits (up to 5 s) until `pid` is gone or a zombie; false if it still lives. */

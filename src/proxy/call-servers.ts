@@ -1,0 +1,48 @@
+import type { ExecuteServer } from '../channel/frames.js';
+import { errorMessage } from '../errors.js';
+import type { SavedToolStore } from '../state/saved-tools.js';
+import type { CallServers } from '../session/sandbox-session.js';
+import { toolAliases } from '../upstream/aliases.js';
+import { sandboxRpcHandler, type ToolCaller } from './sandbox-rpc.js';
+import type { ServerCatalog } from './server-catalog.js';
+
+/** A server named in `servers` could not be started or listed. */
+export class ServerLoadError extends Error {}
+
+/**
+ * Everything a call's cell may reach: each server named in `servers`, started (or kept
+ * warm) and listed before the code runs, and the request handler bound to that list.
+ */
+export async function prepareCallServers(
+  names: readonly string[],
+  context: { catalog: ServerCatalog; caller: ToolCaller; savedTools: SavedToolStore },
+): Promise<Required<CallServers>> {
+  const { catalog } = context;
+  const servers = await Promise.all(
+    names.map(async (name): Promise<ExecuteServer> => {
+      let tools;
+      try {
+        tools = await catalog.load(name);
+      } catch (error: unknown) {
+        throw new ServerLoadError(`Could not load MCP server '${name}': ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
+      const aliases = toolAliases(tools.map((tool) => tool.name));
+      const definition = catalog.definition(name);
+      return {
+        name,
+        alias: catalog.alias(name),
+        description: definition?.description,
+        cwd: definition?.cwd,
+        tools: tools.map((tool) => ({
+          name: tool.name,
+          alias: aliases.get(tool.name) ?? tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+        })),
+      };
+    }),
+  );
+  return { servers, rpc: sandboxRpcHandler({ allowed: new Set(names), ...context }) };
+}

@@ -1,0 +1,145 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { RpcHandler } from '../session/rpc-gate.js';
+import type { SavedToolStore } from '../state/saved-tools.js';
+import { queryToolDocs } from '../upstream/tool-docs.js';
+import type { ServerCatalog } from './server-catalog.js';
+
+/** What answering `call_tool` needs from the running MCP clients. */
+export interface ToolCaller {
+  callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    options: { signal: AbortSignal },
+  ): Promise<CallToolResult>;
+}
+
+/** Arguments bigger than this are refused before they reach a server. */
+export const MAX_TOOL_ARGUMENT_BYTES = 1024 * 1024;
+
+const name = z.string().min(1).max(200);
+const detail = z.enum(['summary', 'full']).optional();
+const requestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('list_servers') }),
+  z.object({ type: z.literal('list_tools'), server: name }),
+  z.object({
+    type: z.literal('call_tool'),
+    server: name,
+    tool: name,
+    arguments: z.record(z.string(), z.unknown()).nullish(),
+  }),
+  z.object({ type: z.literal('query_tool_docs'), server: name, tool: name.nullish(), detail }),
+  z.object({
+    type: z.literal('search_tool_docs'),
+    query: z.string().max(1000),
+    limit: z.number().int().nullish(),
+    detail,
+  }),
+  z.object({
+    type: z.literal('save_tool'),
+    name,
+    source: z.string(),
+    description: z.string().max(10_000).nullish(),
+  }),
+  z.object({ type: z.literal('list_saved_tools') }),
+  z.object({ type: z.literal('delete_saved_tool'), name }),
+]);
+
+/**
+ * Answers one call's requests from the sandbox (docs/protocol.md, RPC). Security: the
+ * allow-list is the host's copy of this call's `servers`, matched exactly; nothing the
+ * sandbox sends can widen it.
+ */
+export function sandboxRpcHandler(context: {
+  allowed: ReadonlySet<string>;
+  catalog: ServerCatalog;
+  caller: ToolCaller;
+  savedTools: SavedToolStore;
+}): RpcHandler {
+  const { allowed, catalog, caller, savedTools } = context;
+  const requireLoaded = (server: string) => {
+    if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
+  };
+  return async (payload, signal) => {
+    const parsed = requestSchema.safeParse(payload);
+    if (!parsed.success) {
+      const type = typeof payload.type === 'string' ? payload.type : '(none)';
+      const issue = parsed.error.issues[0];
+      throw new Error(
+        `Invalid '${type}' request: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'bad shape'}`,
+      );
+    }
+    const request = parsed.data;
+    switch (request.type) {
+      case 'list_servers':
+        return { servers: [...allowed].sort() };
+      case 'list_tools': {
+        requireLoaded(request.server);
+        const tools = await catalog.load(request.server);
+        return {
+          tools: tools.map((tool) => ({
+            name: tool.name,
+            ...(tool.description ? { description: tool.description } : {}),
+            inputSchema: tool.inputSchema,
+          })),
+        };
+      }
+      case 'call_tool': {
+        requireLoaded(request.server);
+        const args = request.arguments ?? {};
+        const size = Buffer.byteLength(JSON.stringify(args));
+        if (size > MAX_TOOL_ARGUMENT_BYTES) {
+          throw new Error(
+            `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
+          );
+        }
+        return { result: await caller.callTool(request.server, request.tool, args, { signal }) };
+      }
+      case 'query_tool_docs': {
+        // Loaded servers answer live; others from the cached catalog, never by starting them.
+        const tools = allowed.has(request.server)
+          ? await catalog.load(request.server)
+          : catalog.knownTools(request.server);
+        if (!tools) throw new Error(`Server '${request.server}' is not available`);
+        return {
+          docs: queryToolDocs(
+            { server: request.server, tools },
+            {
+              ...(request.tool ? { tool: request.tool } : {}),
+              detail: request.detail ?? 'summary',
+              serverAlias: catalog.alias(request.server),
+            },
+          ),
+        };
+      }
+      case 'search_tool_docs':
+        await catalog.indexUnknown();
+        return {
+          results: catalog.searchIndex().search(request.query, {
+            limit: request.limit ?? 5,
+            detail: request.detail ?? 'summary',
+            loaded: (server) => allowed.has(server),
+          }),
+        };
+      case 'save_tool': {
+        const saved = savedTools.save({
+          name: request.name,
+          source: request.source,
+          description: request.description ?? undefined,
+        });
+        return { saved: saved.name };
+      }
+      case 'list_saved_tools':
+        return {
+          tools: savedTools.list().map(({ name: toolName, description, savedAt }) => ({
+            name: toolName,
+            ...(description ? { description } : {}),
+            savedAt,
+          })),
+        };
+      case 'delete_saved_tool':
+        return { deleted: savedTools.delete(request.name) };
+    }
+  };
+}
