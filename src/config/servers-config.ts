@@ -8,9 +8,9 @@ import {
   clientConfigFiles,
   extractServerMap,
   parseClientConfigNames,
-  isRecord,
   type ServerMap,
 } from './client-configs.js';
+import { isRecord } from '../util/is-record.js';
 
 /**
  * The MCP servers the bridge may spawn (SPEC §6): every `*.json` in the state dir, then

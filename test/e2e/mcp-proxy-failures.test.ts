@@ -174,7 +174,7 @@ describeEachEngine('misbehaving MCP servers and broken config', (engine) => {
       [
         'import asyncio',
         'from mcp import runtime',
-        'for _ in range(100):',
+        'for _ in range(200):',
         '    flooded = int((await mcp_flood.flooded()).text)',
         '    if flooded > 200 * 1024 * 1024: break',
         '    await asyncio.sleep(0.05)',

@@ -32,7 +32,7 @@ describeEachEngine('MCP servers proxied into run_python', (engine) => {
   let scratch: string;
   let files: string;
 
-  /** Runs code (with `servers`), expects success, returns the stdout lines. */
+  /** Runs code (with `servers`) and expects success. */
   const run = async (code: string, servers: string[] = []) => {
     const result = await bridge.run({ code, servers });
     expect(statusOf(result), describeResult(result)).toBe('success');
