@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../logger.js';
+import { processIsAlive } from '../util/process-alive.js';
 import { LABELS } from './labels.js';
 
 /**
@@ -32,14 +33,4 @@ export async function removeLeftoverContainers(
     }
   }
   return removed;
-}
-
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

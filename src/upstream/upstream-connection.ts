@@ -6,7 +6,7 @@ import type { ServerDefinition } from '../config/servers-config.js';
 import type { Logger } from '../logger.js';
 import { serverEnvironment } from './safe-env.js';
 import { LogBudget } from './upstream-log-budget.js';
-import { processIsAlive } from './upstream-process.js';
+import { processIsAlive } from '../util/process-alive.js';
 import { StderrTail } from './upstream-stderr.js';
 
 /** After stdin ends, how long a server may take to exit before SIGTERM, then SIGKILL. */

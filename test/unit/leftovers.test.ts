@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it, expect } from 'vitest';
-import { processIsAlive } from '../../src/container/leftovers.js';
+import { processIsAlive } from '../../src/util/process-alive.js';
 
 describe('processIsAlive', () => {
   it('is true for this process', () => {

@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerDefinition } from '../../src/config/servers-config.js';
 import { UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/upstream-client.js';
 import { UpstreamError } from '../../src/upstream/upstream-errors.js';
-import { processIsAlive } from '../../src/upstream/upstream-process.js';
+import { processIsAlive } from '../../src/util/process-alive.js';
 
 const FIXTURE = path.resolve('test/fixtures/misbehaving-server.mjs');
 const EVERYTHING = path.resolve(

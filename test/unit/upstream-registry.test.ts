@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerDefinition } from '../../src/config/servers-config.js';
 import { UpstreamError } from '../../src/upstream/upstream-errors.js';
-import { processIsAlive } from '../../src/upstream/upstream-process.js';
+import { processIsAlive } from '../../src/util/process-alive.js';
 import { UpstreamRegistry } from '../../src/upstream/upstream-registry.js';
 
 const FIXTURE = path.resolve('test/fixtures/misbehaving-server.mjs');
