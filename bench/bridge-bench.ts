@@ -57,12 +57,15 @@ export class Failures {
 
   note(what: string, check: CallCheck): void {
     if (check.ok) return;
+    this.add(
+      `${what}: status=${check.status ?? '?'} stdout=${JSON.stringify(check.stdout.slice(0, 3))}`,
+    );
+  }
+
+  /** One wrong result, described. */
+  add(example: string): void {
     this.count += 1;
-    if (this.examples.length < 3) {
-      this.examples.push(
-        `${what}: status=${check.status ?? '?'} stdout=${JSON.stringify(check.stdout.slice(0, 3))}`,
-      );
-    }
+    if (this.examples.length < 3) this.examples.push(example);
   }
 }
 
@@ -71,7 +74,7 @@ export function openBridge(
   image: string,
   logLevel: 'warn' | 'info' = 'warn',
 ): Promise<BenchBridge> {
-  return startBenchBridge(dockerHost, image, logLevel);
+  return startBenchBridge(dockerHost, image, { logLevel });
 }
 
 // ---------------------------------------------------------------------------------------

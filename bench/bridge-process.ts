@@ -27,17 +27,31 @@ export interface BenchBridge {
   close(): Promise<void>;
 }
 
+export interface BenchBridgeOptions {
+  logLevel?: 'warn' | 'info';
+  /**
+   * A state dir prepared by the caller (e.g. holding a `servers.json`), kept on close;
+   * by default a fresh private one, removed on close.
+   */
+  stateDir?: string;
+}
+
 /**
  * Spawns `node dist/src/main.js run` and completes the MCP initialize handshake, as an MCP
  * client such as Claude Desktop would. The bridge gets a minimal environment: the engine,
- * the image and a private state directory.
+ * the image and a state directory (private unless the caller passes one).
  */
 export async function startBenchBridge(
   dockerHost: string,
   image: string,
-  logLevel: 'warn' | 'info' = 'warn',
+  options: BenchBridgeOptions = {},
 ): Promise<BenchBridge> {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-bridge-'));
+  const { logLevel = 'warn' } = options;
+  const ownsStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-bridge-'));
+  const removeStateDir = (): void => {
+    if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+  };
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BRIDGE_BIN, 'run'],
@@ -60,7 +74,7 @@ export async function startBenchBridge(
     await client.connect(transport);
   } catch (error) {
     await transport.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    removeStateDir();
     throw error;
   }
   const pid = transport.pid;
@@ -72,7 +86,7 @@ export async function startBenchBridge(
     logEvents: () => parseLogLines(stderr),
     close: async () => {
       await client.close();
-      rmSync(stateDir, { recursive: true, force: true });
+      removeStateDir();
     },
   };
 }
