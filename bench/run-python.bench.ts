@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: run_python latency through the real MCP stdio client and the built bin,
  * against every configured engine, with a hardened per-call container as the baseline.
- * Prints figures and whether the targets of issue 2 item 15 are met; asserts nothing.
- * See bench/README.md.
+ * Also MCP proxying (issue 3 item 10): proxied tool calls from the sandbox against direct
+ * SDK calls, tools/list size, search recall. Prints figures and whether the targets are
+ * met; asserts nothing. See bench/README.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,20 @@ import {
   type WarmFigures,
 } from './bridge-bench.js';
 import { BenchSetupError, benchEngines, managedContainers, type BenchEngine } from './engines.js';
+import {
+  directCalls,
+  proxiedCalls,
+  toolsListSizes,
+  type DirectFigures,
+  type ProxiedFigures,
+  type ToolsListFigures,
+} from './proxy-bench.js';
+import {
+  loadCatalogs,
+  measureSearchRecall,
+  type RecallFigures,
+  type SearchRecall,
+} from './search-recall.js';
 import { describeSummary, mib, ms, rounded, summarize, type Summary } from './stats.js';
 
 const SETTINGS = {
@@ -39,6 +54,16 @@ const SETTINGS = {
   baselineRuns: 20,
   baselineWarmup: 1,
   podmanCliRuns: 5,
+  proxy: {
+    warmup: 300,
+    calls: 500,
+    diagnosticCalls: 300,
+    concurrent: 100,
+    concurrentRounds: 5,
+    directWarmup: 300,
+    directBlock: 100,
+  },
+  toolsListServers: [0, 7, 100],
 } as const;
 
 const TARGETS = {
@@ -46,6 +71,14 @@ const TARGETS = {
   warmP50AimMs: 1,
   ratioRequired: 50,
   firstCallAimMs: 500,
+  /** Issue 3 item 10. */
+  proxiedToDirectP50Max: 1.5,
+  proxiedCallsPerSecondMin: 1000,
+  /** Issue 3 item 8. */
+  toolsListTokensMax: 250,
+  /** Issue 3 item 6. */
+  recallAt1Min: 0.8,
+  recallAt5Min: 0.95,
 } as const;
 
 const RESULTS_FILE = path.join(REPO_ROOT, '.bench-results/run-python.json');
@@ -67,6 +100,22 @@ interface BaselineFigures {
   podmanCli?: { runs: number; total: Summary; badOutputs: number } | { error: string };
 }
 
+interface ProxyFigures {
+  proxied: ProxiedFigures;
+  direct: DirectFigures;
+  /** Proxied p50 / direct SDK p50: the ≤ 1.5× target. */
+  ratioProxiedToDirectP50: number;
+  /** How long the whole section took. */
+  seconds: number;
+}
+
+/** Measured once per run, engine-independent. */
+interface RunFigures {
+  toolsList: ToolsListFigures | { error: string };
+  searchRecall: SearchRecall;
+  seconds: number;
+}
+
 interface EngineFigures {
   engine: { kind: string; version: string; source: string; dockerHost: string };
   loadAverageBefore: number[];
@@ -78,6 +127,8 @@ interface EngineFigures {
   warm: WarmFigures;
   throughput: ThroughputFigures;
   flood: FloodFigures;
+  /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
+  proxy: ProxyFigures | { error: string };
   baseline: BaselineFigures;
   /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
   ratioBaselineToWarmP50: number;
@@ -169,6 +220,79 @@ async function baseline(engine: BenchEngine, image: string): Promise<BaselineFig
   }
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function proxy(
+  engine: BenchEngine,
+  image: string,
+  failures: Failures,
+  ownerPids: Set<string>,
+): Promise<ProxyFigures | { error: string }> {
+  const started = performance.now();
+  const settings = SETTINGS.proxy;
+  let proxied: ProxiedFigures;
+  let direct: DirectFigures;
+  try {
+    proxied = await proxiedCalls(engine.dockerHost, image, settings, failures, (pid) =>
+      ownerPids.add(String(pid)),
+    );
+    direct = await directCalls(settings, failures);
+  } catch (error: unknown) {
+    log(`\nproxied MCP calls: could not measure: ${errorText(error)}`);
+    return { error: errorText(error) };
+  }
+  const ratio = proxied.echo.p50 / direct.sdk.p50;
+  log(
+    `\nproxied MCP calls: \`await mcp_everything.echo(message="x")\` (server-everything), one` +
+      ` run_python call with servers ["everything"], ${proxied.echo.count} sequential after` +
+      ` ${settings.warmup} warm-up, each timed in the sandbox (time.perf_counter):`,
+  );
+  log(`    proxied:                    ${describeSummary(proxied.echo)}`);
+  log(`    direct (SDK Client + StdioClientTransport in the bench process, own server instance):`);
+  log(`                                ${describeSummary(direct.sdk)}`);
+  log(
+    `    ratio proxied p50 / direct p50: ${ratio.toFixed(2)}×` +
+      ` (target ≤ ${TARGETS.proxiedToDirectP50Max}×)`,
+  );
+  log(
+    `    sequential: ${proxied.sequential.calls} calls in ${proxied.sequential.seconds.toFixed(3)} s` +
+      ` = ${proxied.sequential.callsPerSecond.toFixed(0)} calls/s` +
+      ` (target ≥ ${TARGETS.proxiedCallsPerSecondMin}); direct: ${direct.sdkCallsPerSecond.toFixed(0)} calls/s`,
+  );
+  const concurrent = proxied.concurrent;
+  log(
+    `    ${concurrent.calls} concurrent (asyncio.gather), ${concurrent.rounds.length} rounds:` +
+      ` ${concurrent.rounds.map((round) => ms(round.ms)).join(', ')};` +
+      ` median ${ms(concurrent.medianMs)} (${ms(concurrent.medianMs / concurrent.calls)} per call);` +
+      ` right and in order: ${concurrent.rounds.map((round) => `${round.correct}/${round.results}`).join(', ')}`,
+  );
+  const parts = proxied.rpcHop.p50 + direct.bridgeClient.p50 + proxied.pythonSide.p50;
+  log(`    where a proxied call's time goes (p50s, which do not add up exactly):`);
+  log(
+    `      RPC hop alone, \`await runtime.list_servers()\` (sandbox → bridge → sandbox, no server):` +
+      ` ${ms(proxied.rpcHop.p50)}; blocking \`list_servers_sync()\`: ${ms(proxied.rpcHopSync.p50)}`,
+  );
+  log(
+    `      upstream leg, the bridge's UpstreamClient in the bench process (interleaved with direct):` +
+      ` ${ms(direct.bridgeClient.p50)} (p90 ${ms(direct.bridgeClient.p90)})`,
+  );
+  log(
+    `      Python side alone (a transport answering at once in the sandbox): ${ms(proxied.pythonSide.p50)}`,
+  );
+  log(
+    `      rest: ${ms(proxied.echo.p50 - parts)} (proxied p50 − the three: the legs are slower` +
+      ` chained than alone, see bench/README.md); blocking \`echo.sync()\` p50 ${ms(proxied.echoSync.p50)}`,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  log(
+    `    first call with servers (sandbox start, server start, tools/list): ${ms(proxied.firstCallMs)};` +
+      ` the measuring call took ${ms(proxied.cellMs)}; this section ${seconds.toFixed(1)} s`,
+  );
+  return { proxied, direct, ratioProxiedToDirectP50: ratio, seconds };
+}
+
 async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFigures> {
   const started = performance.now();
   const loadAverageBefore = loadAverage();
@@ -253,6 +377,8 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFi
     await bridge.close();
   }
 
+  const proxyFigures = await proxy(engine, image, failures, ownerPids);
+
   const base = await baseline(engine, image);
   const cliP50 =
     base.podmanCli && !('error' in base.podmanCli)
@@ -331,6 +457,7 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFi
     warm,
     throughput: rate,
     flood,
+    proxy: proxyFigures,
     baseline: base,
     ratioBaselineToWarmP50: ratio,
     ratioFastestPerCallToWarmP50: conservativeRatio,
@@ -342,10 +469,21 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFi
   };
 }
 
+interface Cell {
+  value: string;
+  /** undefined: no target. */
+  met: boolean | undefined;
+}
+
 interface TargetRow {
   figure: string;
   target: string;
-  values: Map<string, { value: string; met: boolean | undefined }>;
+  /** Column name → cell. */
+  values: Map<string, Cell>;
+}
+
+function proxyCell(result: EngineFigures, pick: (figures: ProxyFigures) => Cell): Cell {
+  return 'error' in result.proxy ? { value: 'failed', met: false } : pick(result.proxy);
 }
 
 function targetRows(results: EngineFigures[]): TargetRow[] {
@@ -405,6 +543,33 @@ function targetRows(results: EngineFigures[]): TargetRow[] {
       value: `${r.throughput.callsPerSecond.toFixed(0)} calls/s`,
       met: undefined,
     })),
+    row('proxied echo p50 (in the sandbox)', '—', (r) =>
+      proxyCell(r, (p) => ({ value: ms(p.proxied.echo.p50), met: undefined })),
+    ),
+    row('direct SDK echo p50', '—', (r) =>
+      proxyCell(r, (p) => ({ value: ms(p.direct.sdk.p50), met: undefined })),
+    ),
+    row('proxied / direct p50', `≤ ${TARGETS.proxiedToDirectP50Max}×`, (r) =>
+      proxyCell(r, (p) => ({
+        value: `${p.ratioProxiedToDirectP50.toFixed(2)}×`,
+        met: p.ratioProxiedToDirectP50 <= TARGETS.proxiedToDirectP50Max,
+      })),
+    ),
+    row('sequential proxied calls', `≥ ${TARGETS.proxiedCallsPerSecondMin}/s`, (r) =>
+      proxyCell(r, (p) => ({
+        value: `${p.proxied.sequential.callsPerSecond.toFixed(0)}/s`,
+        met: p.proxied.sequential.callsPerSecond >= TARGETS.proxiedCallsPerSecondMin,
+      })),
+    ),
+    row(
+      `${SETTINGS.proxy.concurrent} concurrent proxied calls (median)`,
+      'all right, in order',
+      (r) =>
+        proxyCell(r, (p) => ({
+          value: `${ms(p.proxied.concurrent.medianMs)}, ${p.proxied.concurrent.allCorrect ? 'all right' : 'WRONG'}`,
+          met: p.proxied.concurrent.allCorrect,
+        })),
+    ),
     row('wrong results', '0', (r) => ({
       value: String(r.failures.count),
       met: r.failures.count === 0,
@@ -416,25 +581,77 @@ function targetRows(results: EngineFigures[]): TargetRow[] {
   ];
 }
 
-function printTable(results: EngineFigures[]): void {
-  const kinds = results.map((result) => result.engine.kind);
-  const rows = targetRows(results);
-  const cell = (entry: { value: string; met: boolean | undefined } | undefined) =>
+const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+
+function runRows(run: RunFigures): TargetRow[] {
+  const row = (figure: string, target: string, value: Cell): TargetRow => ({
+    figure,
+    target,
+    values: new Map([['value', value]]),
+  });
+  const counts = SETTINGS.toolsListServers.join(' / ');
+  const list = run.toolsList;
+  const recall = run.searchRecall;
+  const tuned = recall.queries - recall.heldOutQueries;
+  const recallRows = (what: string, figures: RecallFigures, targeted: boolean): TargetRow[] => [
+    row(`${what} recall@1, tuned (${tuned})`, targeted ? `≥ ${pct(TARGETS.recallAt1Min)}` : '—', {
+      value: pct(figures.recallAt1),
+      met: targeted ? figures.recallAt1 >= TARGETS.recallAt1Min : undefined,
+    }),
+    row(`${what} recall@5, tuned`, targeted ? `≥ ${pct(TARGETS.recallAt5Min)}` : '—', {
+      value: pct(figures.recallAt5),
+      met: targeted ? figures.recallAt5 >= TARGETS.recallAt5Min : undefined,
+    }),
+    row(
+      `${what} recall@1, held out (${recall.heldOutQueries})`,
+      targeted ? `≥ ${pct(TARGETS.recallAt1Min)}` : '—',
+      {
+        value: pct(figures.heldOutRecallAt1),
+        met: targeted ? figures.heldOutRecallAt1 >= TARGETS.recallAt1Min : undefined,
+      },
+    ),
+    row(`${what} recall@5, held out`, targeted ? `≥ ${pct(TARGETS.recallAt5Min)}` : '—', {
+      value: pct(figures.heldOutRecallAt5),
+      met: targeted ? figures.heldOutRecallAt5 >= TARGETS.recallAt5Min : undefined,
+    }),
+  ];
+  return [
+    'error' in list
+      ? row(`tools/list at ${counts} servers`, 'measured', { value: 'failed', met: false })
+      : row(
+          `tools/list at ${counts} servers (chars/4)`,
+          `≤ ${TARGETS.toolsListTokensMax} tokens, identical`,
+          {
+            value:
+              `${list.sizes.map((size) => size.estimatedTokens).join(' / ')} tokens` +
+              (list.identical ? ', identical' : ', DIFFERENT'),
+            met:
+              list.identical &&
+              list.sizes.every((size) => size.estimatedTokens <= TARGETS.toolsListTokensMax),
+          },
+        ),
+    ...recallRows('search', recall, true),
+    ...recallRows("original's", recall.original, false),
+  ];
+}
+
+function printTable(title: string, columns: string[], rows: TargetRow[]): void {
+  const cell = (entry: Cell | undefined) =>
     entry === undefined
       ? ''
       : `${entry.value}${entry.met === undefined ? '' : entry.met ? '  met' : '  NOT MET'}`;
   const table = [
-    ['figure', 'target', ...kinds],
+    ['figure', 'target', ...columns],
     ...rows.map((row) => [
       row.figure,
       row.target,
-      ...kinds.map((kind) => cell(row.values.get(kind))),
+      ...columns.map((column) => cell(row.values.get(column))),
     ]),
   ];
   const widths = table[0]?.map((_, column) =>
     Math.max(...table.map((line) => [...(line[column] ?? '')].length)),
   );
-  log('\n=== summary ===');
+  log(`\n=== ${title} ===`);
   for (const [index, line] of table.entries()) {
     log(
       line
@@ -446,6 +663,53 @@ function printTable(results: EngineFigures[]): void {
       log((widths ?? []).map((width) => '─'.repeat(width)).join('──┼──'));
     }
   }
+}
+
+/** The engine-independent figures: tools/list size and search recall. */
+async function benchOnce(image: string): Promise<RunFigures> {
+  const started = performance.now();
+  log('\n=== once per run (no engine involved) ===');
+  let toolsList: RunFigures['toolsList'];
+  try {
+    toolsList = await toolsListSizes(image, SETTINGS.toolsListServers);
+    log(
+      `tools/list of a bridge with ${SETTINGS.toolsListServers.join(' / ')} servers in its servers.json` +
+        ' (characters of the answer as JSON; tokens ≈ chars / 4):',
+    );
+    for (const size of toolsList.sizes) {
+      log(
+        `    ${String(size.servers).padStart(3)} servers: tools [${size.tools.join(', ')}],` +
+          ` ${size.chars} chars ≈ ${size.estimatedTokens} tokens`,
+      );
+    }
+    log(`    the answers are ${toolsList.identical ? 'identical' : 'NOT identical'}`);
+  } catch (error: unknown) {
+    log(`tools/list: could not measure: ${errorText(error)}`);
+    toolsList = { error: errorText(error) };
+  }
+
+  const searchRecall = measureSearchRecall();
+  const tools = loadCatalogs().reduce((sum, catalog) => sum + catalog.tools.length, 0);
+  const describeRecall = (figures: RecallFigures): string =>
+    `tuned @1 ${pct(figures.recallAt1)}, @5 ${pct(figures.recallAt5)};` +
+    ` held out @1 ${pct(figures.heldOutRecallAt1)}, @5 ${pct(figures.heldOutRecallAt5)}`;
+  log(
+    `\nsearch recall on the labelled set (test/fixtures/search-queries.json): ${searchRecall.queries}` +
+      ` queries (${searchRecall.queries - searchRecall.heldOutQueries} tuned on,` +
+      ` ${searchRecall.heldOutQueries} held out) over ${tools} tools of 7 servers:`,
+  );
+  log(`    search_tool_docs (ToolSearchIndex): ${describeRecall(searchRecall)}`);
+  log(`    the original's method (substrings):  ${describeRecall(searchRecall.original)}`);
+  log(`    queries whose right tool is not first: ${searchRecall.misses.length}`);
+  for (const miss of searchRecall.misses) {
+    log(
+      `      ${miss.heldOut ? '(held out) ' : ''}"${miss.query}" → ` +
+        `${miss.rank === null ? 'not in the top 5' : `rank ${miss.rank}`}; want ${miss.expected.join(' | ')}`,
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  log(`this section took ${seconds.toFixed(1)} s`);
+  return { toolsList, searchRecall, seconds };
 }
 
 async function main(): Promise<void> {
@@ -467,8 +731,14 @@ async function main(): Promise<void> {
 
   const results: EngineFigures[] = [];
   for (const engine of engines) results.push(await benchEngine(engine, image));
+  const run = await benchOnce(image);
 
-  printTable(results);
+  printTable(
+    'summary, per engine',
+    results.map((result) => result.engine.kind),
+    targetRows(results),
+  );
+  printTable('summary, once per run', ['value'], runRows(run));
   const seconds = (performance.now() - started) / 1000;
   mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
@@ -487,6 +757,7 @@ async function main(): Promise<void> {
         targets: TARGETS,
         seconds,
         engines: results,
+        once: run,
       }),
       null,
       2,

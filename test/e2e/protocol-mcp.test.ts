@@ -80,7 +80,9 @@ describeEachEngine('MCP protocol, compact mode', (engine) => {
     const refused = await bridge.run({ code: 'print(1)', servers: ['nosuch'] });
     expect(refused.isError).toBe(true);
     expect(payloadOf(refused).status).toBe('validation_error');
-    expect(payloadOf(refused).error).toMatch(/^Unknown server\(s\): nosuch\./);
+    expect(payloadOf(refused).error).toMatch(
+      /^Unknown server: nosuch\. No MCP servers are configured/,
+    );
     await expectStillWorks();
   });
 
