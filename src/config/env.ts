@@ -4,6 +4,13 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
 import { parseByteSize } from './byte-size.js';
+import {
+  executorConfig,
+  executorEnvShape,
+  packagesConfig,
+  type ExecutorConfig,
+  type PackagesConfig,
+} from './executor-env.js';
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 
 /**
@@ -107,6 +114,7 @@ const envSchema = z.object({
   MCP_BRIDGE_QUEUE_LIMIT: integer(1, 1000).default(16),
   MCP_BRIDGE_INTERRUPT_GRACE: integer(1, 60).default(2),
   DOCKER_HOST: z.string().trim().min(1).optional(),
+  ...executorEnvShape,
 });
 
 export interface BridgeConfig {
@@ -131,6 +139,8 @@ export interface BridgeConfig {
   outputLimitChars: number;
   queueLimit: number;
   interruptGraceSeconds: number;
+  executor: ExecutorConfig;
+  packages: PackagesConfig;
 }
 
 /** Reads the bridge's settings from `env`; throws ConfigError naming every bad variable. */
@@ -173,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     outputLimitChars: e.MCP_BRIDGE_OUTPUT_LIMIT,
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
+    executor: executorConfig(e),
+    packages: packagesConfig(e),
   };
 }
 

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+/**
+ * Settings of the Python-executor features (SPEC §9): the optional executor toolset,
+ * history, the safety check and package installs. Parsed with the rest of the environment.
+ */
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off']))
+  .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
+
+const nameList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+export const executorEnvShape = {
+  MCP_BRIDGE_TOOLS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['run_python', 'executor', 'all']))
+    .default('run_python')
+    .describe('Which MCP tools to list: run_python alone, the executor toolset, or both'),
+  PYTHON_EXECUTOR_TIMEOUT: integer(1, 86_400).default(30),
+  PYTHON_EXECUTOR_MAX_HISTORY: integer(1, 1_000_000).default(1000),
+  PYTHON_EXECUTOR_ALLOW_UNSAFE: flag.default(false),
+  MCP_BRIDGE_PACKAGES: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['off', 'allowlist', 'on']))
+    .default('allowlist'),
+  MCP_BRIDGE_PACKAGES_ALLOW: nameList.default([]),
+  MCP_BRIDGE_PACKAGES_DENY: nameList.default([]),
+  MCP_BRIDGE_PACKAGES_INDEX_URL: z.string().trim().url().optional(),
+  PIP_INDEX_URL: z.string().trim().url().optional(),
+  MCP_BRIDGE_PACKAGES_FIND_LINKS: z.string().trim().min(1).optional(),
+  MCP_BRIDGE_PACKAGES_ALLOW_SDIST: flag.default(false),
+  MCP_BRIDGE_PACKAGES_AUTO: flag.default(true),
+  MCP_BRIDGE_PACKAGES_TIMEOUT: integer(5, 3600).default(180),
+  MCP_BRIDGE_PACKAGES_MAX_MB: integer(1, 100_000).default(1024),
+};
+
+type ExecutorEnv = z.infer<z.ZodObject<typeof executorEnvShape>>;
+
+export interface ExecutorConfig {
+  tools: 'run_python' | 'executor' | 'all';
+  timeoutSeconds: number;
+  maxHistory: number;
+  allowUnsafe: boolean;
+}
+
+export interface PackagesConfig {
+  /** off: never; allowlist: only listed names; on: any name not denied. */
+  policy: 'off' | 'allowlist' | 'on';
+  allow: string[];
+  deny: string[];
+  /** From MCP_BRIDGE_PACKAGES_INDEX_URL, else PIP_INDEX_URL; pip's default otherwise. */
+  indexUrl: string | undefined;
+  /** A host folder of wheels to install from with no index at all (air-gapped use). */
+  findLinks: string | undefined;
+  allowSdist: boolean;
+  autoInstall: boolean;
+  timeoutSeconds: number;
+  maxBytes: number;
+}
+
+export function executorConfig(e: ExecutorEnv): ExecutorConfig {
+  return {
+    tools: e.MCP_BRIDGE_TOOLS,
+    timeoutSeconds: e.PYTHON_EXECUTOR_TIMEOUT,
+    maxHistory: e.PYTHON_EXECUTOR_MAX_HISTORY,
+    allowUnsafe: e.PYTHON_EXECUTOR_ALLOW_UNSAFE,
+  };
+}
+
+export function packagesConfig(e: ExecutorEnv): PackagesConfig {
+  return {
+    policy: e.MCP_BRIDGE_PACKAGES,
+    allow: e.MCP_BRIDGE_PACKAGES_ALLOW,
+    deny: e.MCP_BRIDGE_PACKAGES_DENY,
+    indexUrl: e.MCP_BRIDGE_PACKAGES_INDEX_URL ?? e.PIP_INDEX_URL,
+    findLinks: e.MCP_BRIDGE_PACKAGES_FIND_LINKS,
+    allowSdist: e.MCP_BRIDGE_PACKAGES_ALLOW_SDIST,
+    autoInstall: e.MCP_BRIDGE_PACKAGES_AUTO,
+    timeoutSeconds: e.MCP_BRIDGE_PACKAGES_TIMEOUT,
+    maxBytes: e.MCP_BRIDGE_PACKAGES_MAX_MB * 1024 * 1024,
+  };
+}
