@@ -1,5 +1,6 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { BridgeConfig } from './config/env.js';
@@ -61,6 +62,9 @@ export class BridgeApp {
     this.server = createMcpServer({
       config,
       session: this.session,
+      sessionId: randomUUID(),
+      history: undefined,
+      packages: undefined,
       servers: {
         names: () => catalog.names(),
         prepare: (names) =>

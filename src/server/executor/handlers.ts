@@ -1,0 +1,229 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { BridgeConfig } from '../../config/env.js';
+import { errorMessage } from '../../errors.js';
+import type { SandboxSession } from '../../session/sandbox-session.js';
+import { installMissingImports, type DependencyInstaller } from '../dependencies.js';
+import { recordExecution, type HistoryWriter } from '../history-recorder.js';
+import { pythonCall, runInternalCell } from '../internal-cell.js';
+import type { ExecutorToolName } from './definitions.js';
+
+/** What the history tools read (src/state/history-store.ts). */
+export interface HistoryReader extends HistoryWriter {
+  recent(limit: number): {
+    id: string;
+    code: string;
+    status: string;
+    durationMs: number;
+    startedAt: string;
+  }[];
+  count(): number;
+  clear(): number;
+}
+
+export interface ExecutorDependencies {
+  config: BridgeConfig;
+  session: SandboxSession;
+  sessionId: string;
+  history: HistoryReader | undefined;
+  packages: DependencyInstaller | undefined;
+}
+
+interface SafetyReport {
+  is_safe: boolean;
+  warnings: string[];
+}
+
+const executeArgs = z.object({
+  code: z
+    .string({ error: "Missing 'code' argument" })
+    .refine((code) => code.trim() !== '', "Missing 'code' argument"),
+  timeout: z
+    .number({ error: "'timeout' must be an integer" })
+    .int("'timeout' must be an integer")
+    .min(1)
+    .optional(),
+  allow_unsafe: z.boolean({ error: "'allow_unsafe' must be a boolean" }).optional(),
+});
+const installArgs = z.object({
+  package_name: z.string({ error: "Missing 'package_name' argument" }).min(1),
+});
+const historyArgs = z.object({ limit: z.number().int().min(1).max(1000).optional() });
+const codeArgs = z.object({ code: z.string({ error: "Missing 'code' argument" }) });
+
+/** The seed's JSON result as an MCP tool result: JSON text plus the same structured value. */
+function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
+  return {
+    content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+    structuredContent: value,
+    isError,
+  };
+}
+
+function invalid(error: z.ZodError): CallToolResult {
+  const message = error.issues[0]?.message ?? 'Invalid arguments';
+  return jsonResult({ success: false, error: message }, true);
+}
+
+/** Runs one of the executor tools; every failure is a result, never a thrown error. */
+export async function callExecutorTool(
+  name: ExecutorToolName,
+  rawArgs: unknown,
+  deps: ExecutorDependencies,
+): Promise<CallToolResult> {
+  const args = rawArgs ?? {};
+  try {
+    switch (name) {
+      case 'execute_python_code': {
+        const parsed = executeArgs.safeParse(args);
+        return parsed.success ? await executeCode(parsed.data, deps) : invalid(parsed.error);
+      }
+      case 'install_python_package': {
+        const parsed = installArgs.safeParse(args);
+        if (!parsed.success) return invalid(parsed.error);
+        const outcome = deps.packages
+          ? await deps.packages.install(parsed.data.package_name)
+          : { success: false, message: 'Package installs are not available' };
+        return jsonResult(
+          {
+            package_name: parsed.data.package_name,
+            ...outcome,
+            installed_at: new Date().toISOString(),
+          },
+          !outcome.success,
+        );
+      }
+      case 'list_installed_packages': {
+        const packages = await runInternalCell(
+          deps.session,
+          pythonCall('mcp.runtime', 'list_packages', []),
+        );
+        const list = Array.isArray(packages) ? packages : [];
+        return jsonResult({
+          packages: list,
+          total_count: list.length,
+          retrieved_at: new Date().toISOString(),
+        });
+      }
+      case 'get_execution_history': {
+        const parsed = historyArgs.safeParse(args);
+        if (!parsed.success) return invalid(parsed.error);
+        const entries = deps.history?.recent(parsed.data.limit ?? 20) ?? [];
+        return jsonResult({
+          history: entries.map((entry) => ({
+            execution_id: entry.id,
+            code: entry.code,
+            success: entry.status === 'success',
+            status: entry.status,
+            execution_time: entry.durationMs / 1000,
+            executed_at: entry.startedAt,
+          })),
+          total_count: deps.history?.count() ?? 0,
+          retrieved_at: new Date().toISOString(),
+        });
+      }
+      case 'clear_execution_history':
+        return jsonResult({
+          cleared_count: deps.history?.clear() ?? 0,
+          cleared_at: new Date().toISOString(),
+        });
+      case 'check_code_safety': {
+        const parsed = codeArgs.safeParse(args);
+        if (!parsed.success) return invalid(parsed.error);
+        const report = await checkSafety(deps.session, parsed.data.code);
+        return jsonResult({
+          code: parsed.data.code,
+          is_safe: report.is_safe,
+          warnings: report.warnings,
+          checked_at: new Date().toISOString(),
+        });
+      }
+    }
+  } catch (error: unknown) {
+    return jsonResult({ success: false, error: errorMessage(error) }, true);
+  }
+}
+
+async function checkSafety(session: SandboxSession, code: string): Promise<SafetyReport> {
+  const report = (await runInternalCell(
+    session,
+    pythonCall('mcp.runtime', 'check_code_safety', [code]),
+  )) as Partial<SafetyReport>;
+  return {
+    is_safe: report.is_safe === true,
+    warnings: Array.isArray(report.warnings) ? report.warnings : [],
+  };
+}
+
+async function executeCode(
+  args: z.infer<typeof executeArgs>,
+  deps: ExecutorDependencies,
+): Promise<CallToolResult> {
+  const { config, session } = deps;
+  const executionId = deps.history?.newId() ?? `exec_${Date.now()}`;
+  const executedAt = new Date();
+  const base = { execution_id: executionId, executed_at: executedAt.toISOString() };
+  if (!args.allow_unsafe && !config.executor.allowUnsafe) {
+    const safety = await checkSafety(session, args.code);
+    if (!safety.is_safe) {
+      const stderr = `Code safety check failed (pass allow_unsafe to run it anyway):\n${safety.warnings.join('\n')}`;
+      recordExecution(deps.history, {
+        id: executionId,
+        session: deps.sessionId,
+        tool: 'execute_python_code',
+        code: args.code,
+        startedAt: executedAt,
+        servers: [],
+        status: 'refused',
+        error: 'unsafe code refused',
+      });
+      return jsonResult(
+        {
+          ...base,
+          success: false,
+          stdout: '',
+          stderr,
+          return_code: -1,
+          execution_time: 0,
+          dependencies_info: '',
+          completed_at: new Date().toISOString(),
+        },
+        true,
+      );
+    }
+  }
+  const dependencies = await installMissingImports(session, args.code, deps.packages);
+  const timeout = Math.min(
+    args.timeout ?? config.executor.timeoutSeconds,
+    config.maxTimeoutSeconds,
+  );
+  const report = await session.run(args.code, timeout);
+  const success = report.outcome === 'completed' && report.exitCode === 0;
+  const status = success ? 'success' : report.outcome === 'timeout' ? 'timeout' : 'error';
+  recordExecution(deps.history, {
+    id: executionId,
+    session: deps.sessionId,
+    tool: 'execute_python_code',
+    code: args.code,
+    startedAt: executedAt,
+    servers: [],
+    status,
+    report,
+  });
+  const stderr = [report.stderr, report.lostReason ?? '', ...report.notices]
+    .filter(Boolean)
+    .join('\n');
+  return jsonResult(
+    {
+      ...base,
+      success,
+      stdout: report.stdout,
+      stderr,
+      return_code: report.exitCode ?? -1,
+      execution_time: report.durationMs / 1000,
+      dependencies_info: dependencies.info,
+      completed_at: new Date().toISOString(),
+    },
+    !success,
+  );
+}

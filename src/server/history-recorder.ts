@@ -1,0 +1,55 @@
+import type { RunReport } from '../session/sandbox-session.js';
+
+/** What the server layer needs from the history store (src/state/history-store.ts). */
+export interface HistoryWriter {
+  newId(): string;
+  record(entry: {
+    id: string;
+    session: string;
+    tool: string;
+    code: string;
+    status: string;
+    exitCode: number | null;
+    startedAt: string;
+    completedAt: string;
+    durationMs: number;
+    stdoutChars: number;
+    stderrChars: number;
+    servers: string[];
+    error: string | null;
+  }): void;
+}
+
+/** Records one execution; the history never changes or delays the call's own result. */
+export function recordExecution(
+  history: HistoryWriter | undefined,
+  entry: {
+    id: string;
+    session: string;
+    tool: string;
+    code: string;
+    startedAt: Date;
+    servers: string[];
+    status: string;
+    report?: RunReport;
+    error?: string;
+  },
+): void {
+  if (!history) return;
+  const completedAt = new Date();
+  history.record({
+    id: entry.id,
+    session: entry.session,
+    tool: entry.tool,
+    code: entry.code,
+    status: entry.status,
+    exitCode: entry.report?.exitCode ?? null,
+    startedAt: entry.startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: entry.report?.durationMs ?? completedAt.getTime() - entry.startedAt.getTime(),
+    stdoutChars: entry.report?.stdout.length ?? 0,
+    stderrChars: entry.report?.stderr.length ?? 0,
+    servers: entry.servers,
+    error: entry.error ?? entry.report?.lostReason ?? null,
+  });
+}

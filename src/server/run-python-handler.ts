@@ -1,0 +1,85 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { BridgeConfig } from '../config/env.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { ServerLoadError } from '../proxy/call-servers.js';
+import type { CallServers, SandboxSession } from '../session/sandbox-session.js';
+import { closestFirst } from '../util/closest.js';
+import { installMissingImports, type DependencyInstaller } from './dependencies.js';
+import { recordExecution, type HistoryWriter } from './history-recorder.js';
+import { renderResult } from './render.js';
+import { reportToPayload, sandboxErrorPayload } from './report-payload.js';
+import { parseRunPythonArgs } from './run-python-args.js';
+
+/** The configured MCP servers, as run_python needs them. */
+export interface ServerAccess {
+  names(): string[];
+  /** Starts and lists the named servers; rejects with a message naming the one that failed. */
+  prepare(names: string[]): Promise<CallServers>;
+}
+
+export interface RunPythonDependencies {
+  config: BridgeConfig;
+  session: SandboxSession;
+  sessionId: string;
+  servers: ServerAccess;
+  history: HistoryWriter | undefined;
+  packages: DependencyInstaller | undefined;
+  logger: Logger;
+}
+
+/**
+ * run_python: validate, load the named servers, install missing imports when policy
+ * allows, run, record. Every failure is a result the agent can read (isError), never a
+ * protocol error.
+ */
+export async function handleRunPython(
+  rawArgs: unknown,
+  deps: RunPythonDependencies,
+): Promise<CallToolResult> {
+  const { config, session, logger } = deps;
+  const parsed = parseRunPythonArgs(rawArgs, config);
+  if (!parsed.ok) {
+    return renderResult(
+      { status: 'validation_error', summary: parsed.message, error: parsed.message },
+      config.outputMode,
+    );
+  }
+  const { code, servers, timeoutSeconds } = parsed.args;
+  const configured = deps.servers.names();
+  const unknown = servers.filter((name) => !configured.includes(name));
+  if (unknown.length > 0) {
+    const message = unknownServersMessage(unknown, configured, config.stateDir);
+    return renderResult(
+      { status: 'validation_error', summary: message, error: message },
+      config.outputMode,
+    );
+  }
+  const id = deps.history?.newId() ?? '';
+  const startedAt = new Date();
+  const record = { id, session: deps.sessionId, tool: 'run_python', code, startedAt, servers };
+  try {
+    const reach = await deps.servers.prepare(servers);
+    const dependencies = await installMissingImports(session, code, deps.packages);
+    const report = await session.run(code, timeoutSeconds, reach);
+    if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
+    const payload = reportToPayload(report, { timeoutSeconds, servers });
+    recordExecution(deps.history, { ...record, status: payload.status, report });
+    return renderResult(payload, config.outputMode);
+  } catch (error: unknown) {
+    if (!(error instanceof BridgeError) && !(error instanceof ServerLoadError)) {
+      logger.error({ err: error }, 'run_python failed unexpectedly');
+    }
+    recordExecution(deps.history, { ...record, status: 'error', error: errorMessage(error) });
+    return renderResult(sandboxErrorPayload(errorMessage(error), servers), config.outputMode);
+  }
+}
+
+function unknownServersMessage(unknown: string[], configured: string[], stateDir: string): string {
+  const first = unknown[0] ?? '';
+  const listing =
+    configured.length > 0
+      ? `Configured servers: ${closestFirst(first, configured).join(', ')}.`
+      : `No MCP servers are configured: add them to a *.json file in ${stateDir} (see docs/servers.md).`;
+  return `Unknown server${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. ${listing}`;
+}
