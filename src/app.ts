@@ -6,12 +6,17 @@ import path from 'node:path';
 import type { BridgeConfig } from './config/env.js';
 import { loadServerDefinitions } from './config/servers-config.js';
 import type { EngineKind } from './container/engine-candidates.js';
-import { locateEngine } from './container/engine-locator.js';
-import { buildContainerCreateOptions, hardeningDefaults } from './container/hardening.js';
+import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
+import {
+  buildContainerCreateOptions,
+  hardeningDefaults,
+  type HardeningSettings,
+} from './container/hardening.js';
 import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
+import { PackageManager } from './packages/package-manager.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { CAPABILITY_SUMMARY } from './server/capabilities.js';
@@ -19,6 +24,7 @@ import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/live-sandbox.js';
 import { SandboxSession } from './session/sandbox-session.js';
+import { HistoryStore } from './state/history-store.js';
 import { SavedToolStore, type SavedTool } from './state/saved-tools.js';
 import { UpstreamRegistry } from './upstream/upstream-registry.js';
 
@@ -29,7 +35,10 @@ const LOAD_SAVED_TOOLS = 'import mcp.runtime as _r; _r._load_saved_tools()';
 export class BridgeApp {
   readonly session: SandboxSession;
   readonly server: Server;
+  /** Package installs (src/packages); the lead wires automatic installs to it. */
+  readonly packages: PackageManager;
   readonly #upstream: UpstreamRegistry;
+  readonly #history: HistoryStore;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
@@ -51,24 +60,50 @@ export class BridgeApp {
       logger,
     });
     const savedTools = new SavedToolStore(config.stateDir, logger);
+    this.#history = HistoryStore.open(config.stateDir, {
+      maxEntries: config.executor.maxHistory,
+      logger: logger.child({ component: 'history' }),
+    });
+    // Package installs (src/packages): the installer uses the sandbox's engine connection
+    // and hardening; the store volume exists before the first sandbox mounts it.
+    const engine = shareEngine(() =>
+      locateEngine(config.runtime, logger.child({ component: 'engine' })),
+    );
+    const packages = new PackageManager({
+      config: config.packages,
+      engine,
+      hardening: (located) => sandboxHardening(config, located.kind),
+      logger: logger.child({ component: 'packages' }),
+    });
+    this.packages = packages;
     this.session = new SandboxSession({
       config,
       logger,
       sources: () => loadSandboxSources(sandboxData(catalog, savedTools.list())),
       startupCode: () => (savedTools.list().length > 0 ? LOAD_SAVED_TOOLS : undefined),
-      connectEngine: () => locateEngine(config.runtime, logger.child({ component: 'engine' })),
-      blueprint: (engine) => sandboxBlueprint(config, engine.kind),
+      connectEngine: async () => {
+        const located = await engine();
+        await packages.prepareStore(located);
+        return located;
+      },
+      blueprint: (located) => sandboxBlueprint(config, located.kind),
     });
     this.server = createMcpServer({
       config,
       session: this.session,
       sessionId: randomUUID(),
-      history: undefined,
-      packages: undefined,
+      history: this.#history,
+      packages,
       servers: {
         names: () => catalog.names(),
         prepare: (names) =>
-          prepareCallServers(names, { catalog, caller: this.#upstream, savedTools }),
+          prepareCallServers(names, {
+            catalog,
+            caller: this.#upstream,
+            savedTools,
+            packages,
+            history: this.#history,
+          }),
       },
       logger,
       version,
@@ -85,13 +120,18 @@ export class BridgeApp {
     this.#closing ??= (async () => {
       await Promise.all([this.session.close(), this.#upstream.close()]);
       await this.server.close();
+      this.#history.close();
     })();
     return this.#closing;
   }
 }
 
-export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): SandboxBlueprint {
-  const settings = {
+/** The sandbox's hardening settings, less its command and labels (the installer's too). */
+export function sandboxHardening(
+  config: BridgeConfig,
+  engine: EngineKind,
+): Omit<HardeningSettings, 'command' | 'labels'> {
+  return {
     engine,
     // Podman's compat API takes the seccomp profile only as a file path (podman#27710).
     seccompProfilePath:
@@ -104,7 +144,15 @@ export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): Sand
     pidsLimit: config.pidsLimit,
     cpus: config.cpus,
     ...hardeningDefaults(),
+  };
+}
+
+export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): SandboxBlueprint {
+  const settings = {
+    ...sandboxHardening(config, engine),
     labels: ownerLabels('sandbox'),
+    // Package installs (src/packages): the store, read-only at /packages.
+    packagesVolume: config.packages.volume,
   };
   return {
     createOptions: (command) => buildContainerCreateOptions({ ...settings, command }),
@@ -127,5 +175,20 @@ export function sandboxData(
     'mcp._saved_tools': {
       TOOLS: Object.fromEntries(savedTools.map((tool) => [tool.name, tool.source])),
     },
+  };
+}
+
+/**
+ * One engine connection for everyone who needs it (the session, package installs). A
+ * failure is not kept: the user may start their engine and call again.
+ */
+function shareEngine(connect: () => Promise<LocatedEngine>): () => Promise<LocatedEngine> {
+  let pending: Promise<LocatedEngine> | undefined;
+  return () => {
+    pending ??= connect().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
   };
 }

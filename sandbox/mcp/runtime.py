@@ -22,14 +22,22 @@ from mcp._rpc import MCPError, request, request_sync
 
 # _load_saved_tools: the host runs it as the first cell of each sandbox (docs/protocol.md).
 from mcp._saved import _load_saved_tools, delete_saved_tool, list_saved_tools, save_tool
+
+# Package installs (docs/packages.md): the store joins sys.path before the first cell runs.
+from mcp.packages import activate as _activate_packages
+from mcp.packages import install_package, list_packages
 from mcp.results import ToolResult
 
 if TYPE_CHECKING:
     from mcp_sandbox.servers import ServerSpec, ToolSpec
 
+_activate_packages()
+
 __all__ = [
     "MCPError", "ToolResult", "call_tool", "call_tool_sync", "capability_summary",
-    "delete_saved_tool", "describe_server", "discovered_servers", "list_loaded_server_metadata",
+    "check_code_safety", "history",
+    "delete_saved_tool", "describe_server", "discovered_servers", "install_package",
+    "list_loaded_server_metadata", "list_packages",
     "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
     "query_tool_docs", "query_tool_docs_sync", "save_tool", "search_tool_docs",
     "search_tool_docs_sync",
@@ -94,6 +102,24 @@ def call_tool_sync(
 ) -> ToolResult:
     """`call_tool()`, blocking: for code that cannot await."""
     return _result(request_sync(_call_request(server, tool, arguments)))
+
+
+def history(limit: int = 20) -> list[dict[str, Any]]:
+    """Recent executions recorded by the bridge, newest first: `[{id, tool, code, status,
+    exitCode, startedAt, durationMs, servers}]` (kept across bridge restarts)."""
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise MCPError("limit must be an integer")
+    entries = request_sync({"type": "history", "limit": limit}).get("history")
+    return entries if isinstance(entries, list) else []
+
+
+def check_code_safety(code: str) -> dict[str, Any]:
+    """Advisory static check of `code` (parsed, never run): `{is_safe, warnings,
+    findings: [{rule, message, line, col, severity}], truncated}`. The container, not
+    this check, is the boundary (docs/security.md)."""
+    from mcp.safety import check_code_safety as check
+
+    return check(code)
 
 
 def _server_name(server: object) -> str:

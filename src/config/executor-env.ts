@@ -53,6 +53,12 @@ export const executorEnvShape = {
   MCP_BRIDGE_PACKAGES_AUTO: flag.default(true),
   MCP_BRIDGE_PACKAGES_TIMEOUT: integer(5, 3600).default(180),
   MCP_BRIDGE_PACKAGES_MAX_MB: integer(1, 100_000).default(1024),
+  // Package store (src/packages/package-store.ts): the named engine volume installs go to.
+  MCP_BRIDGE_PACKAGES_VOLUME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a volume name: letters, digits, _ . -')
+    .default('mcp-bridge-packages'),
 };
 
 type ExecutorEnv = z.infer<z.ZodObject<typeof executorEnvShape>>;
@@ -77,6 +83,8 @@ export interface PackagesConfig {
   autoInstall: boolean;
   timeoutSeconds: number;
   maxBytes: number;
+  /** The named engine volume holding installed packages (MCP_BRIDGE_PACKAGES_VOLUME). */
+  volume: string;
 }
 
 export function executorConfig(e: ExecutorEnv): ExecutorConfig {
@@ -99,5 +107,6 @@ export function packagesConfig(e: ExecutorEnv): PackagesConfig {
     autoInstall: e.MCP_BRIDGE_PACKAGES_AUTO,
     timeoutSeconds: e.MCP_BRIDGE_PACKAGES_TIMEOUT,
     maxBytes: e.MCP_BRIDGE_PACKAGES_MAX_MB * 1024 * 1024,
+    volume: e.MCP_BRIDGE_PACKAGES_VOLUME,
   };
 }

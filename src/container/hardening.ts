@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { ConfigError } from '../errors.js';
+import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
 import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
 
@@ -37,6 +38,11 @@ export interface HardeningSettings {
   nproc: number;
   labels: Record<string, string>;
   command: string[];
+  /**
+   * Package installs (src/packages): the named volume holding installed packages, mounted
+   * read-only at /packages. Unset: no store is mounted.
+   */
+  packagesVolume?: string | undefined;
 }
 
 export type HardeningDefaults = Pick<
@@ -222,6 +228,8 @@ export function buildContainerCreateOptions(
     IpcMode: 'private',
   };
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
+  // Package installs (src/packages): the store, read-only; only the installer writes it.
+  if (settings.packagesVolume) hostConfig.Mounts = [sandboxStoreMount(settings.packagesVolume)];
   return {
     Image: settings.image,
     User: settings.user,

@@ -1,5 +1,6 @@
 import type { MountFact, SandboxFacts } from '../channel/frames.js';
 import { formatByteSize } from '../config/byte-size.js';
+import { PACKAGES_MOUNT } from '../packages/package-store.js';
 import { expectedFacts, type ExpectedTmpfs, type HardeningSettings } from './hardening.js';
 
 /**
@@ -98,10 +99,18 @@ function checkMounts(facts: SandboxFacts, settings: HardeningSettings): string[]
     }),
   );
 
+  // Package installs (src/packages): the store we asked for must be there, read-only.
+  const store = settings.packagesVolume ? visible.get(PACKAGES_MOUNT) : undefined;
+  if (settings.packagesVolume && !store)
+    problems.push(`the package store is not mounted at ${PACKAGES_MOUNT}`);
+  if (store && !isReadOnly(store))
+    problems.push(`the package store ${PACKAGES_MOUNT} is writable, expected read-only`);
+
   const ours = new Set(expected.tmpfs.filter((t) => t.readWrite).map((t) => t.target));
   for (const [target, mount] of visible) {
     if (target === '/' || isReadOnly(mount) || ours.has(target) || ENGINE_FILES.has(target))
       continue;
+    if (store && target === PACKAGES_MOUNT) continue; // reported above
     if (ENGINE_RW_MOUNTS[target]?.includes(mount.fstype)) continue;
     if (target.startsWith('/proc/') && PROC_MASK_FSTYPES.has(mount.fstype)) continue;
     problems.push(`writable mount ${target} (${mount.fstype}) that we did not ask for`);

@@ -3,7 +3,12 @@ import { errorMessage } from '../errors.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import type { CallServers } from '../session/sandbox-session.js';
 import { toolAliases } from '../upstream/aliases.js';
-import { sandboxRpcHandler, type ToolCaller } from './sandbox-rpc.js';
+import {
+  sandboxRpcHandler,
+  type SandboxHistoryReader,
+  type SandboxPackageInstaller,
+  type ToolCaller,
+} from './sandbox-rpc.js';
 import type { ServerCatalog } from './server-catalog.js';
 
 /** A server named in `servers` could not be started or listed. */
@@ -15,7 +20,14 @@ export class ServerLoadError extends Error {}
  */
 export async function prepareCallServers(
   names: readonly string[],
-  context: { catalog: ServerCatalog; caller: ToolCaller; savedTools: SavedToolStore },
+  context: {
+    catalog: ServerCatalog;
+    caller: ToolCaller;
+    savedTools: SavedToolStore;
+    /** Package installs (src/packages), answered for `install_package` requests. */
+    packages?: SandboxPackageInstaller | undefined;
+    history?: SandboxHistoryReader | undefined;
+  },
 ): Promise<Required<CallServers>> {
   const { catalog } = context;
   const servers = await Promise.all(

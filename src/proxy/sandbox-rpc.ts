@@ -1,5 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { PackageManager } from '../packages/package-manager.js';
+import type { HistoryStore } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
@@ -44,7 +46,16 @@ const requestSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('list_saved_tools') }),
   z.object({ type: z.literal('delete_saved_tool'), name }),
+  // Package installs (src/packages): validated by parsePackageSpec, which says why not.
+  z.object({ type: z.literal('install_package'), name: z.string().max(1000) }),
+  z.object({ type: z.literal('history'), limit: z.number().int().nullish() }),
 ]);
+
+/** What answering `history` needs (src/state/history-store.ts). */
+export type SandboxHistoryReader = Pick<HistoryStore, 'recent'>;
+
+/** What answering `install_package` needs (src/packages/package-manager.ts). */
+export type SandboxPackageInstaller = Pick<PackageManager, 'installOrRefuse'>;
 
 /**
  * Answers one call's requests from the sandbox (docs/protocol.md, RPC). Security: the
@@ -56,8 +67,12 @@ export function sandboxRpcHandler(context: {
   catalog: ServerCatalog;
   caller: ToolCaller;
   savedTools: SavedToolStore;
+  /** Package installs; absent: `install_package` is refused. */
+  packages?: SandboxPackageInstaller | undefined;
+  /** The execution history; absent: `history` answers an empty list. */
+  history?: SandboxHistoryReader | undefined;
 }): RpcHandler {
-  const { allowed, catalog, caller, savedTools } = context;
+  const { allowed, catalog, caller, savedTools, packages, history } = context;
   const requireLoaded = (server: string) => {
     if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
   };
@@ -140,6 +155,28 @@ export function sandboxRpcHandler(context: {
         };
       case 'delete_saved_tool':
         return { deleted: savedTools.delete(request.name) };
+      case 'history':
+        return {
+          history: (history?.recent(Math.min(Math.max(request.limit ?? 20, 1), 1000)) ?? []).map(
+            (entry) => ({
+              id: entry.id,
+              tool: entry.tool,
+              code: entry.code,
+              status: entry.status,
+              exitCode: entry.exitCode,
+              startedAt: entry.startedAt,
+              durationMs: entry.durationMs,
+              servers: entry.servers,
+            }),
+          ),
+        };
+      case 'install_package': {
+        // Refusals (invalid name, policy) throw before any container starts; failed
+        // installs are answered as results with success false. `list_packages` is no
+        // request: the sandbox reads its read-only store itself (docs/protocol.md).
+        if (!packages) throw new Error('Package installs are not available in this bridge.');
+        return { ...(await packages.installOrRefuse(request.name, { signal })) };
+      }
     }
   };
 }

@@ -37,5 +37,10 @@ Loaded this call: \`LOADED_MCP_SERVERS\`, \`runtime.list_loaded_server_metadata(
 later session (even after a restart). \`runtime.list_saved_tools()\`,
 \`runtime.delete_saved_tool(name)\`.
 
+**Packages and history:** \`runtime.install_package("name")\` installs into a read-only
+package store (policy set by the operator; the sandbox itself stays offline; missing
+imports may be installed automatically), \`runtime.list_packages()\`. \`runtime.history(20)\`
+lists recent executions. \`runtime.check_code_safety(code)\` gives an advisory static report.
+
 Errors from servers raise \`runtime.MCPError\`.
 `;

@@ -1,0 +1,453 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dockerClient } from '../../src/container/docker-client.js';
+import { LABELS } from '../../src/container/labels.js';
+import { INSTALLER_ROLE } from '../../src/packages/installer.js';
+import { removePackageVolume } from '../../src/packages/package-store.js';
+import {
+  describeResult,
+  printedJson,
+  startBridge,
+  statusOf,
+  type BridgeHandle,
+} from '../support/bridge-client.js';
+import { describeEachEngine } from '../support/engines.js';
+
+/**
+ * Package installs (docs/packages.md) through the real MCP client, the built bridge and a
+ * real installer container on each engine. No index on the internet is needed: the wheels
+ * are built here and served from a folder (no network at all) or from an index on
+ * loopback (the installer then shares the host's network).
+ */
+
+/**
+ * Writes a minimal pure-Python wheel: `<name>/__init__.py` with `VALUE = <value>`, plus
+ * `blobBytes` of incompressible data when asked.
+ */
+const WHEEL_WRITER = String.raw`
+import base64, hashlib, os, sys, zipfile
+name, version, value, folder, blob = sys.argv[1:6]
+info = f"{name}-{version}.dist-info"
+files = {
+    f"{name}/__init__.py": f"VALUE = {value}\n".encode(),
+    **({f"{name}/blob.bin": os.urandom(int(blob))} if int(blob) else {}),
+    f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+    f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+def digest(data):
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+record = [f"{path},sha256={digest(data)},{len(data)}" for path, data in files.items()]
+files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
+target = f"{folder}/{name}-{version}-py3-none-any.whl"
+with zipfile.ZipFile(target, "w") as wheel:
+    for path, data in files.items():
+        wheel.writestr(path, data)
+print(target)
+`;
+
+function buildWheel(
+  name: string,
+  version: string,
+  value: number,
+  folder: string,
+  blobBytes = 0,
+): string {
+  return execFileSync(
+    'python3',
+    ['-c', WHEEL_WRITER, name, version, String(value), folder, String(blobBytes)],
+    { encoding: 'utf8' },
+  ).trim();
+}
+
+/** The label value the installer's create request carries, as JSON text. */
+const INSTALLER_LABEL = `"${LABELS.role}":"${INSTALLER_ROLE}"`;
+
+/**
+ * A byte-for-byte proxy in front of the engine's API socket that counts the installer
+ * containers the bridge asks to create (their create request carries the role label),
+ * on either engine, without relying on the engine's event log.
+ */
+async function engineProxy(
+  dockerHost: string,
+): Promise<{ dockerHost: string; installerCreates: () => number; close: () => Promise<void> }> {
+  const target = dockerHost.replace(/^unix:\/\//, '');
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'mcp-pkg-proxy-'));
+  const socketPath = path.join(folder, 'engine.sock');
+  let creates = 0;
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target);
+    connections.add(client).add(upstream);
+    let tail = '';
+    client.on('data', (chunk: Buffer) => {
+      // Count label occurrences in create bodies; keep a tail so a split one is seen once.
+      const text = tail + chunk.toString('latin1');
+      const previous = tail.split(INSTALLER_LABEL).length - 1;
+      creates += text.split(INSTALLER_LABEL).length - 1 - previous;
+      tail = text.slice(-INSTALLER_LABEL.length);
+    });
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    dockerHost: `unix://${socketPath}`,
+    installerCreates: () => creates,
+    close: async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A PEP 503 "simple" index on 127.0.0.1 serving the wheels given; requests for the
+ * projects in `hang` are never answered.
+ */
+async function loopbackIndex(
+  wheels: string[],
+  hang: string[] = [],
+): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const byName = new Map(wheels.map((file) => [path.basename(file), file]));
+  const requests: string[] = [];
+  const server = http.createServer((request, response) => {
+    const url = request.url ?? '/';
+    requests.push(url);
+    const project = /^\/simple\/([^/]+)\/$/.exec(url)?.[1];
+    if (project && hang.includes(project)) return;
+    if (project) {
+      const links = [...byName.keys()]
+        .filter((file) => file.startsWith(`${project.replace(/-/g, '_')}-`))
+        .map((file) => `<a href="/files/${file}">${file}</a>`);
+      response.writeHead(links.length > 0 ? 200 : 404, { 'content-type': 'text/html' });
+      response.end(`<!DOCTYPE html><html><body>${links.join('\n')}</body></html>`);
+      return;
+    }
+    const file = byName.get(url.replace(/^\/files\//, ''));
+    if (url.startsWith('/files/') && file) {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      response.end(readFileSync(file));
+      return;
+    }
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/simple/`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface InstallAnswer {
+  package: string;
+  success: boolean;
+  message: string;
+  installedAt: string;
+  version?: string;
+  seconds: number;
+}
+
+describeEachEngine('package installs', (engine) => {
+  const volume = `mcp-bridge-packages-test-${randomBytes(4).toString('hex')}`;
+  let docker: Dockerode;
+  let wheels: string;
+  let proxy: Awaited<ReturnType<typeof engineProxy>>;
+  let bridge: BridgeHandle;
+  const bridges: BridgeHandle[] = [];
+
+  const start = async (env: Record<string, string>): Promise<BridgeHandle> => {
+    const started = await startBridge({
+      dockerHost: proxy.dockerHost,
+      env: { MCP_BRIDGE_PACKAGES_VOLUME: volume, ...env },
+    });
+    bridges.push(started);
+    return started;
+  };
+
+  beforeAll(async () => {
+    docker = dockerClient(engine.dockerHost);
+    wheels = mkdtempSync(path.join(os.tmpdir(), 'mcp-pkg-wheels-'));
+    buildWheel('tinypkg', '0.1.0', 42, wheels);
+    proxy = await engineProxy(engine.dockerHost);
+    bridge = await start({
+      MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
+      MCP_BRIDGE_PACKAGES_ALLOW: 'tinypkg',
+    });
+  });
+  afterAll(async () => {
+    for (const started of bridges) await started.close();
+    await proxy?.close();
+    if (docker) await removePackageVolume(docker, volume);
+    if (wheels) rmSync(wheels, { recursive: true, force: true });
+  });
+
+  it('installs a wheel while the session holds state; the next call imports it', async () => {
+    const before = proxy.installerCreates();
+    const install = await bridge.run({
+      code: [
+        'import json, time',
+        'kept = "state from before the install"',
+        'started = time.perf_counter()',
+        'answer = runtime.install_package("tinypkg")',
+        'answer["seconds"] = time.perf_counter() - started',
+        'print("JSON " + json.dumps(answer))',
+      ].join('\n'),
+    });
+    expect(statusOf(install), describeResult(install)).toBe('success');
+    const answer = printedJson<InstallAnswer>(install);
+    expect(answer, describeResult(install)).toMatchObject({
+      package: 'tinypkg',
+      success: true,
+      version: '0.1.0',
+    });
+    expect(answer.message).toMatch(/^Installed tinypkg 0\.1\.0/);
+    expect(Date.parse(answer.installedAt)).not.toBeNaN();
+    expect(proxy.installerCreates() - before).toBe(1);
+    console.info(`[${engine.name}] install of the test wheel: ${answer.seconds.toFixed(2)} s`);
+
+    const use = await bridge.run({
+      code: [
+        'import json, tinypkg',
+        'print("JSON " + json.dumps({"value": tinypkg.VALUE, "kept": kept,',
+        '    "file": tinypkg.__file__, "packages": runtime.list_packages()}))',
+      ].join('\n'),
+    });
+    expect(statusOf(use), describeResult(use)).toBe('success');
+    const seen = printedJson<{ value: number; kept: string; file: string; packages: unknown }>(use);
+    expect(seen.value).toBe(42);
+    expect(seen.kept).toBe('state from before the install');
+    expect(seen.file).toMatch(/^\/packages\/[^/]+\/tinypkg\/__init__\.py$/);
+    expect(seen.packages).toEqual([{ name: 'tinypkg', version: '0.1.0' }]);
+
+    // Asking again installs nothing: the store already satisfies the request.
+    const again = await bridge.run({
+      code: 'import json; print("JSON " + json.dumps(runtime.install_package("tinypkg==0.1.0")))',
+    });
+    expect(printedJson<InstallAnswer>(again)).toMatchObject({ success: true, version: '0.1.0' });
+    expect(printedJson<InstallAnswer>(again).message).toMatch(/already installed/);
+
+    // No installer container outlives its install.
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.role}=${INSTALLER_ROLE}`] },
+    });
+    expect(left).toEqual([]);
+  });
+
+  it('keeps the sandbox without network and unable to write the store', async () => {
+    const result = await bridge.run({
+      code: [
+        'import json, os',
+        'def attempt(path):',
+        '    try:',
+        '        with open(path, "w") as f:',
+        '            f.write("x")',
+        '        return "written"',
+        '    except OSError as error:',
+        '        return error.errno',
+        'site = [p for p in __import__("sys").path if p.startswith("/packages/")][0]',
+        'print("JSON " + json.dumps({"net": sorted(os.listdir("/sys/class/net")),',
+        '    "store": attempt("/packages/x"), "site": attempt(site + "/evil.py"),',
+        '    "module": attempt(site + "/tinypkg/__init__.py")}))',
+      ].join('\n'),
+    });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const EROFS = 30;
+    expect(printedJson(result)).toEqual({ net: ['lo'], store: EROFS, site: EROFS, module: EROFS });
+  });
+
+  it('refuses options, URLs, paths, VCS references and unlisted names before any container starts', async () => {
+    const before = proxy.installerCreates();
+    const requests = [
+      'git+https://github.com/psf/requests',
+      '--index-url=https://evil.example/simple',
+      '-e .',
+      '../x',
+      '/abs/pkg',
+      'file:///tmp/x.whl',
+      'tinypkg @ https://evil.example/tinypkg.whl',
+      '-r requirements.txt',
+      'tinypkg; python_version > "3"',
+      'tinypkg --extra-index-url https://evil.example',
+      'tіnypkg', // Cyrillic і
+      'not-on-the-allowlist',
+    ];
+    const result = await bridge.run({
+      code: [
+        'import json',
+        `requests = json.loads(${JSON.stringify(JSON.stringify(requests))})`,
+        'outcomes = []',
+        'for name in requests:',
+        '    try:',
+        '        outcomes.append(["installed?", runtime.install_package(name)])',
+        '    except runtime.MCPError as error:',
+        '        outcomes.append(["refused", str(error)])',
+        'print("JSON " + json.dumps(outcomes))',
+      ].join('\n'),
+    });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const outcomes = printedJson<[string, string][]>(result);
+    expect(outcomes.map(([kind]) => kind)).toEqual(requests.map(() => 'refused'));
+    const messages = outcomes.map(([, message]) => message);
+    expect(messages[0]).toMatch(/URLs and VCS references/);
+    expect(messages[1]).toMatch(/pip options/);
+    expect(messages[2]).toMatch(/pip options/);
+    expect(messages[3]).toMatch(/paths are not accepted/);
+    expect(messages[4]).toMatch(/paths are not accepted/);
+    expect(messages[6]).toMatch(/direct references/);
+    expect(messages[8]).toMatch(/environment markers/);
+    expect(messages[10]).toMatch(/non-ASCII/);
+    expect(messages[11]).toMatch(/not on the allowlist/);
+    expect(proxy.installerCreates()).toBe(before);
+  });
+
+  it('refuses every install with MCP_BRIDGE_PACKAGES=off; installed packages stay importable', async () => {
+    const off = await start({ MCP_BRIDGE_PACKAGES: 'off', MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels });
+    const before = proxy.installerCreates();
+    const result = await off.run({
+      code: [
+        'import json, tinypkg',
+        'try:',
+        '    runtime.install_package("numpy")',
+        '    refusal = None',
+        'except runtime.MCPError as error:',
+        '    refusal = str(error)',
+        'print("JSON " + json.dumps({"refusal": refusal, "value": tinypkg.VALUE,',
+        '    "packages": runtime.list_packages()}))',
+      ].join('\n'),
+    });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    // A new bridge (a restart) still has what the first one installed.
+    expect(printedJson(result)).toEqual({
+      refusal: "Cannot install 'numpy': package installs are disabled (MCP_BRIDGE_PACKAGES=off)",
+      value: 42,
+      packages: [{ name: 'tinypkg', version: '0.1.0' }],
+    });
+    expect(proxy.installerCreates()).toBe(before);
+  });
+
+  it('installs from an index on loopback (the installer borrows the host network)', async () => {
+    const index = await loopbackIndex([buildWheel('tinyidx', '0.3.0', 7, wheels)]);
+    try {
+      const viaIndex = await start({
+        MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
+        MCP_BRIDGE_PACKAGES_ALLOW: 'tinyidx',
+      });
+      const install = await viaIndex.run({
+        code: 'import json; print("JSON " + json.dumps(runtime.install_package("tinyidx>=0.2")))',
+      });
+      expect(printedJson<InstallAnswer>(install), describeResult(install)).toMatchObject({
+        success: true,
+        version: '0.3.0',
+      });
+      expect(index.requests).toContain('/simple/tinyidx/');
+      const use = await viaIndex.run({ code: 'import tinyidx; print(tinyidx.VALUE)' });
+      expect(describeResult(use)).toContain('"stdout":["7"]');
+    } finally {
+      await index.close();
+    }
+  });
+  it('rolls back an install over MCP_BRIDGE_PACKAGES_MAX_MB and stops one past MCP_BRIDGE_PACKAGES_TIMEOUT', async () => {
+    const index = await loopbackIndex(
+      [buildWheel('bigpkg', '1.0', 1, wheels, 1536 * 1024)],
+      ['slowpkg'],
+    );
+    try {
+      const limited = await start({
+        MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
+        MCP_BRIDGE_PACKAGES_ALLOW: 'bigpkg,slowpkg',
+        MCP_BRIDGE_PACKAGES_MAX_MB: '1',
+        MCP_BRIDGE_PACKAGES_TIMEOUT: '5',
+      });
+      const result = await limited.run({
+        code: [
+          'import json, time',
+          'big = runtime.install_package("bigpkg")',
+          'started = time.perf_counter()',
+          'slow = runtime.install_package("slowpkg")',
+          'slow["seconds"] = time.perf_counter() - started',
+          'print("JSON " + json.dumps({"big": big, "slow": slow,',
+          '    "packages": [p["name"] for p in runtime.list_packages()]}))',
+        ].join('\n'),
+      });
+      expect(statusOf(result), describeResult(result)).toBe('success');
+      const { big, slow, packages } = printedJson<{
+        big: InstallAnswer;
+        slow: InstallAnswer;
+        packages: string[];
+      }>(result);
+      expect(big.success).toBe(false);
+      expect(big.message).toMatch(
+        /would make the package store 1\.\d MB, over its limit of 1\.0 MB \(MCP_BRIDGE_PACKAGES_MAX_MB\); nothing was installed/,
+      );
+      expect(slow.success).toBe(false);
+      expect(slow.message).toMatch(
+        /took longer than 5 s \(MCP_BRIDGE_PACKAGES_TIMEOUT\) and was stopped; nothing was installed/,
+      );
+      expect(slow.seconds).toBeGreaterThanOrEqual(5);
+      expect(slow.seconds).toBeLessThan(15);
+      expect(index.requests).toContain('/simple/slowpkg/');
+      expect(packages).not.toContain('bigpkg');
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.role}=${INSTALLER_ROLE}`] },
+      });
+      expect(left).toEqual([]);
+    } finally {
+      await index.close();
+    }
+  });
+  it('repairs a store volume that Podman gave to the sandbox user, then installs', async () => {
+    // Created plainly (as `podman volume create` or a sandbox started outside the bridge
+    // would), so Podman chowns it to the first container's user: the sandbox's.
+    const plain = `${volume}-plain`;
+    await docker.createVolume({ Name: plain });
+    try {
+      const plainBridge = await start({
+        MCP_BRIDGE_PACKAGES_VOLUME: plain,
+        MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
+        MCP_BRIDGE_PACKAGES_ALLOW: 'tinypkg',
+      });
+      const result = await plainBridge.run({
+        code: [
+          'import json, os',
+          'before = os.stat("/packages").st_uid',
+          'answer = runtime.install_package("tinypkg")',
+          'import tinypkg',
+          'print("JSON " + json.dumps({"before": before, "after": os.stat("/packages").st_uid,',
+          '    "success": answer["success"], "message": answer["message"], "value": tinypkg.VALUE}))',
+        ].join('\n'),
+      });
+      expect(statusOf(result), describeResult(result)).toBe('success');
+      expect(printedJson(result)).toMatchObject({
+        before: engine.name === 'podman' ? 65534 : 0,
+        after: 0,
+        success: true,
+        value: 42,
+      });
+    } finally {
+      // The sandbox holds the volume: close its bridge first.
+      for (const started of bridges.splice(1)) await started.close();
+      await removePackageVolume(docker, plain);
+    }
+  });
+});
