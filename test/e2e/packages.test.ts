@@ -253,6 +253,25 @@ describeEachEngine('package installs', (engine) => {
     expect(left).toEqual([]);
   });
 
+  it('installs a missing import automatically before the code runs, and says so', async () => {
+    buildWheel('autopkg', '0.2.0', 7, wheels);
+    const auto = await start({
+      MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
+      MCP_BRIDGE_PACKAGES_ALLOW: 'autopkg',
+    });
+    const result = await auto.run({ code: 'import autopkg\nprint(autopkg.VALUE)' });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const payload = result.structuredContent as { stdout?: string[]; notices?: string[] };
+    expect(payload.stdout).toEqual(['7']);
+    expect(payload.notices?.join('\n')).toMatch(/dependencies: Installed: autopkg/);
+
+    // Not allowed by policy: not installed, the reason is given, the import fails as usual.
+    const refused = await auto.run({ code: 'import tinypkg_not_listed' });
+    const refusedPayload = refused.structuredContent as { stderr?: string[]; notices?: string[] };
+    expect(refusedPayload.notices?.join('\n')).toMatch(/Not installed: tinypkg_not_listed/);
+    expect(refusedPayload.stderr?.join('\n')).toMatch(/ModuleNotFoundError/);
+  });
+
   it('keeps the sandbox without network and unable to write the store', async () => {
     const result = await bridge.run({
       code: [
