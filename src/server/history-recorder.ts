@@ -1,24 +1,8 @@
 import type { RunReport } from '../session/sandbox-session.js';
+import type { HistoryStore } from '../state/history-store.js';
 
-/** What the server layer needs from the history store (src/state/history-store.ts). */
-export interface HistoryWriter {
-  newId(): string;
-  record(entry: {
-    id: string;
-    session: string;
-    tool: string;
-    code: string;
-    status: string;
-    exitCode: number | null;
-    startedAt: string;
-    completedAt: string;
-    durationMs: number;
-    stdoutChars: number;
-    stderrChars: number;
-    servers: string[];
-    error: string | null;
-  }): void;
-}
+/** What the server layer needs from the history store. */
+export type HistoryWriter = Pick<HistoryStore, 'newId' | 'record'>;
 
 /** Records one execution; the history never changes or delays the call's own result. */
 export function recordExecution(

@@ -4,22 +4,13 @@ import type { BridgeConfig } from '../../config/env.js';
 import { errorMessage } from '../../errors.js';
 import type { SandboxSession } from '../../session/sandbox-session.js';
 import { installMissingImports, type DependencyInstaller } from '../dependencies.js';
-import { recordExecution, type HistoryWriter } from '../history-recorder.js';
+import type { HistoryStore } from '../../state/history-store.js';
+import { recordExecution } from '../history-recorder.js';
 import { pythonCall, runInternalCell } from '../internal-cell.js';
 import type { ExecutorToolName } from './definitions.js';
 
-/** What the history tools read (src/state/history-store.ts). */
-export interface HistoryReader extends HistoryWriter {
-  recent(limit: number): {
-    id: string;
-    code: string;
-    status: string;
-    durationMs: number;
-    startedAt: string;
-  }[];
-  count(): number;
-  clear(): number;
-}
+/** What the history tools read and write (src/state/history-store.ts). */
+export type HistoryReader = Pick<HistoryStore, 'newId' | 'record' | 'recent' | 'count' | 'clear'>;
 
 export interface ExecutorDependencies {
   config: BridgeConfig;
