@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { flag, integer } from './env-values.js';
 import { ConfigError } from '../errors.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
 import { parseByteSize } from './byte-size.js';
@@ -17,21 +18,6 @@ import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js
  * Every environment variable the bridge reads, validated once at startup. Invalid values
  * stop startup with the variable named: a silently ignored limit is a security bug.
  */
-
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const flag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off', '']))
-  .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
 
 const envSchema = z.object({
   MCP_BRIDGE_RUNTIME: z

@@ -1,24 +1,10 @@
 import { z } from 'zod';
+import { flag, integer } from './env-values.js';
 
 /**
  * Settings of the Python-executor features (SPEC §9): the optional executor toolset,
  * history, the safety check and package installs. Parsed with the rest of the environment.
  */
-
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const flag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off']))
-  .transform((value) => ['1', 'true', 'yes', 'on'].includes(value));
 
 const nameList = z.string().transform((value) =>
   value
