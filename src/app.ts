@@ -35,8 +35,6 @@ const LOAD_SAVED_TOOLS = 'import mcp.runtime as _r; _r._load_saved_tools()';
 export class BridgeApp {
   readonly session: SandboxSession;
   readonly server: Server;
-  /** Package installs (src/packages); the lead wires automatic installs to it. */
-  readonly packages: PackageManager;
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
   #closing: Promise<void> | undefined;
@@ -75,7 +73,6 @@ export class BridgeApp {
       hardening: (located) => sandboxHardening(config, located.kind),
       logger: logger.child({ component: 'packages' }),
     });
-    this.packages = packages;
     this.session = new SandboxSession({
       config,
       logger,
