@@ -23,7 +23,7 @@ export async function runInternalCell(
   expression: string,
 ): Promise<unknown> {
   const code = `print(${JSON.stringify(RESULT_MARKER)} + ${expression})`;
-  const report = await session.run(code, INTERNAL_CELL_TIMEOUT_SECONDS);
+  const report = await session.run(code, INTERNAL_CELL_TIMEOUT_SECONDS, {}, { internal: true });
   const line = report.stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_MARKER));
   if (report.outcome !== 'completed' || report.exitCode !== 0 || line === undefined) {
     const detail = report.lostReason ?? report.stderr.trim().split('\n').at(-1) ?? report.outcome;

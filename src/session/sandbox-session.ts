@@ -61,7 +61,16 @@ export class SandboxSession {
   }
 
   /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
-  run(code: string, timeoutSeconds: number, mcp: CallServers = {}): Promise<RunReport> {
+  /**
+   * `internal`: the bridge's own helper cell (safety check, import scan); notices such as
+   * a session reset stay pending for the next call the agent makes.
+   */
+  run(
+    code: string,
+    timeoutSeconds: number,
+    mcp: CallServers = {},
+    options: { internal?: boolean } = {},
+  ): Promise<RunReport> {
     if (this.#waiting >= this.#deps.config.queueLimit) {
       return Promise.reject(
         new QueueFullError(
@@ -70,7 +79,9 @@ export class SandboxSession {
       );
     }
     this.#waiting += 1;
-    const result = this.#tail.then(() => this.#runNow(code, timeoutSeconds, mcp));
+    const result = this.#tail.then(() =>
+      this.#runNow(code, timeoutSeconds, mcp, options.internal === true),
+    );
     this.#tail = result.catch(() => undefined);
     return result.finally(() => {
       this.#waiting -= 1;
@@ -94,11 +105,16 @@ export class SandboxSession {
     await engine?.ownedService?.stop();
   }
 
-  async #runNow(code: string, timeoutSeconds: number, mcp: CallServers): Promise<RunReport> {
+  async #runNow(
+    code: string,
+    timeoutSeconds: number,
+    mcp: CallServers,
+    internal: boolean,
+  ): Promise<RunReport> {
     clearTimeout(this.#idleTimer);
     try {
       const sandbox = await this.#ensureSandbox();
-      const notices = this.#takeNotices();
+      const notices = internal ? [] : this.#takeNotices();
       const result = await sandbox.execute({
         code,
         timeoutMs: timeoutSeconds * 1000,
