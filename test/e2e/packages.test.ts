@@ -255,21 +255,33 @@ describeEachEngine('package installs', (engine) => {
 
   it('installs a missing import automatically before the code runs, and says so', async () => {
     buildWheel('autopkg', '0.2.0', 7, wheels);
-    const auto = await start({
-      MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
-      MCP_BRIDGE_PACKAGES_ALLOW: 'autopkg',
+    // A store of its own, so the other tests' package lists stay exact.
+    const autoVolume = `${volume}-auto`;
+    const auto = await startBridge({
+      dockerHost: proxy.dockerHost,
+      env: {
+        MCP_BRIDGE_PACKAGES_VOLUME: autoVolume,
+        MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
+        MCP_BRIDGE_PACKAGES_ALLOW: 'autopkg',
+      },
     });
-    const result = await auto.run({ code: 'import autopkg\nprint(autopkg.VALUE)' });
-    expect(statusOf(result), describeResult(result)).toBe('success');
-    const payload = result.structuredContent as { stdout?: string[]; notices?: string[] };
-    expect(payload.stdout).toEqual(['7']);
-    expect(payload.notices?.join('\n')).toMatch(/dependencies: Installed: autopkg/);
+    try {
+      const result = await auto.run({ code: 'import autopkg\nprint(autopkg.VALUE)' });
+      expect(statusOf(result), describeResult(result)).toBe('success');
+      const payload = result.structuredContent as { stdout?: string[]; notices?: string[] };
+      expect(payload.stdout).toEqual(['7']);
+      expect(payload.notices?.join('\n')).toMatch(/dependencies: Installed: autopkg/);
 
-    // Not allowed by policy: not installed, the reason is given, the import fails as usual.
-    const refused = await auto.run({ code: 'import tinypkg_not_listed' });
-    const refusedPayload = refused.structuredContent as { stderr?: string[]; notices?: string[] };
-    expect(refusedPayload.notices?.join('\n')).toMatch(/Not installed: tinypkg_not_listed/);
-    expect(refusedPayload.stderr?.join('\n')).toMatch(/ModuleNotFoundError/);
+      // Not allowed by policy: not installed, the reason is given, the import fails as usual.
+      const refused = await auto.run({ code: 'import tinypkg_not_listed' });
+      const refusedPayload = refused.structuredContent as { stderr?: string[]; notices?: string[] };
+      expect(refusedPayload.notices?.join('\n')).toMatch(/Not installed: tinypkg_not_listed/);
+      expect(refusedPayload.stderr?.join('\n')).toMatch(/ModuleNotFoundError/);
+    } finally {
+      // The sandbox holds the volume: close its bridge first.
+      await auto.close();
+      await removePackageVolume(docker, autoVolume);
+    }
   });
 
   it('keeps the sandbox without network and unable to write the store', async () => {
