@@ -154,20 +154,19 @@ async function executeCode(
   const executionId = deps.history?.newId() ?? `exec_${Date.now()}`;
   const executedAt = new Date();
   const base = { execution_id: executionId, executed_at: executedAt.toISOString() };
+  const record = {
+    id: executionId,
+    session: deps.sessionId,
+    tool: 'execute_python_code',
+    code: args.code,
+    startedAt: executedAt,
+    servers: [],
+  };
   if (!args.allow_unsafe && !config.executor.allowUnsafe) {
     const safety = await checkSafety(session, args.code);
     if (!safety.is_safe) {
       const stderr = `Code safety check failed (pass allow_unsafe to run it anyway):\n${safety.warnings.join('\n')}`;
-      recordExecution(deps.history, {
-        id: executionId,
-        session: deps.sessionId,
-        tool: 'execute_python_code',
-        code: args.code,
-        startedAt: executedAt,
-        servers: [],
-        status: 'refused',
-        error: 'unsafe code refused',
-      });
+      recordExecution(deps.history, { ...record, status: 'refused', error: 'unsafe code refused' });
       return jsonResult(
         {
           ...base,
@@ -191,16 +190,7 @@ async function executeCode(
   const report = await session.run(args.code, timeout);
   const success = report.outcome === 'completed' && report.exitCode === 0;
   const status = success ? 'success' : report.outcome === 'timeout' ? 'timeout' : 'error';
-  recordExecution(deps.history, {
-    id: executionId,
-    session: deps.sessionId,
-    tool: 'execute_python_code',
-    code: args.code,
-    startedAt: executedAt,
-    servers: [],
-    status,
-    report,
-  });
+  recordExecution(deps.history, { ...record, status, report });
   const stderr = [report.stderr, report.lostReason ?? '', ...report.notices]
     .filter(Boolean)
     .join('\n');
