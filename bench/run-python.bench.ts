@@ -174,7 +174,7 @@ async function baseline(engine: BenchEngine, image: string): Promise<BaselineFig
       MCP_BRIDGE_IMAGE: image,
       MCP_BRIDGE_STATE_DIR: stateDir,
     });
-    const options = sandboxBlueprint(config, engine.kind).createOptions([
+    const options = sandboxBlueprint(config, engine.kind, engine.dockerHost).createOptions([
       'python3',
       '-c',
       'print(1)',

@@ -83,7 +83,7 @@ export class BridgeApp {
         await packages.prepareStore(located);
         return located;
       },
-      blueprint: (located) => sandboxBlueprint(config, located.kind),
+      blueprint: (located) => sandboxBlueprint(config, located.kind, located.dockerHost),
     });
     this.server = createMcpServer({
       config,
@@ -144,7 +144,11 @@ export function sandboxHardening(
   };
 }
 
-export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): SandboxBlueprint {
+export function sandboxBlueprint(
+  config: BridgeConfig,
+  engine: EngineKind,
+  dockerHost: string,
+): SandboxBlueprint {
   const settings = {
     ...sandboxHardening(config, engine),
     labels: ownerLabels('sandbox'),
@@ -152,7 +156,10 @@ export function sandboxBlueprint(config: BridgeConfig, engine: EngineKind): Sand
     packagesVolume: config.packages.volume,
   };
   return {
-    createOptions: (command) => buildContainerCreateOptions({ ...settings, command }),
+    createOptions: (command, laneDir) =>
+      buildContainerCreateOptions({ ...settings, command, laneDir }),
+    // A remote engine cannot mount our folder; one in a VM fails later and falls back.
+    socketLane: config.channel === 'auto' && dockerHost.startsWith('unix://'),
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
   };

@@ -46,13 +46,13 @@ def start_daemon(name: str, target: Callable[[], None], diag_fd: int) -> threadi
 
 
 class Channel:
-    """Sends frames on a private copy of the container's stdout.
+    """Sends frames on a private fd: the socket lane, or a copy of the container's stdout.
 
-    os.dup makes the copy close-on-exec, so subprocesses never hold it; fd 1 itself
-    is then free to become the capture pipe."""
+    Either is close-on-exec, so subprocesses never hold it; fd 1 itself is then free to
+    become the capture pipe."""
 
-    def __init__(self) -> None:
-        self._fd = os.dup(1)
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
         self._lock = threading.Lock()
         os.register_at_fork(after_in_child=self._forget)
 
@@ -98,7 +98,8 @@ Handler = Callable[[Frame], None]
 
 
 class Inbox:
-    """The stdin reader thread: decodes host frames and hands each to its handler.
+    """A reader thread (stdin, or the socket lane): decodes host frames and hands each
+    to its handler.
 
     A handler raises ValueError for a frame that fails its schema. Such frames, like
     unknown types and undecodable lines, are ignored with a `log` warning."""

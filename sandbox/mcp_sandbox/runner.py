@@ -11,6 +11,7 @@ from typing import BinaryIO
 from .execution import Cell, Executor
 from .facts import gather_facts
 from .interrupts import Interrupter
+from .lane import connect as lane_connect
 from .output import OutputCapture
 from .protocol import Channel, Frame, Inbox, positive_int, start_daemon, write_all
 from .reaper import EVERYTHING, Reaper
@@ -25,7 +26,10 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     warnings.filterwarnings(
         "ignore", r"This process .* is multi-threaded, use of fork\(\)", DeprecationWarning
     )
-    channel = Channel()  # before the capture takes fd 1
+    lane, lane_problem = lane_connect(boot.get("lane"))
+    # Frames take the lane if the host offered one we reach, else a copy of stdout
+    # (taken before the capture takes fd 1).
+    channel = Channel(lane if lane is not None else os.dup(1))
     capture = OutputCapture(channel, diag)
     reaper = Reaper(watcher=os.getppid())
     interrupter = Interrupter(protected=[write_all.__code__])
@@ -40,16 +44,14 @@ def main(reader: BinaryIO, boot: Frame) -> None:
         reaper.reap(EVERYTHING)
         os._exit(0)
 
-    inbox = Inbox(
-        reader,
-        channel,
-        handlers={
-            "execute": lambda frame: cells.put(Cell.from_frame(frame, channel.warn)),
-            "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
-            "rpc_response": calls.resolve,
-        },
-        on_eof=on_eof,
-    )
+    handlers = {
+        "execute": lambda frame: cells.put(Cell.from_frame(frame, channel.warn)),
+        "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
+        "rpc_response": calls.resolve,
+    }
+    if lane_problem:
+        message = f"socket lane unavailable, frames use stdin/stdout: {lane_problem}"
+        channel.send({"type": "log", "level": "info", "message": message[:500]})
     channel.send(
         {
             "type": "ready",
@@ -59,7 +61,12 @@ def main(reader: BinaryIO, boot: Frame) -> None:
             "facts": gather_facts(),
         }
     )
-    start_daemon("stdin-reader", inbox.run, diag)
+    # Both are read: the host writes to the lane once we are on it, and the end of
+    # either means the host is gone.
+    start_daemon("stdin-reader", Inbox(reader, channel, handlers, on_eof).run, diag)
+    if lane is not None:
+        lane_reader = os.fdopen(os.dup(lane), "rb", buffering=1 << 18)
+        start_daemon("lane-reader", Inbox(lane_reader, channel, handlers, on_eof).run, diag)
     while True:  # executions never interleave: one at a time, in arrival order
         cell = cells.get()
         calls.begin(cell.id)

@@ -115,7 +115,14 @@ export interface ExecuteServer {
 }
 
 export type HostFrame =
-  | { type: 'boot'; nonce: string; modules: Record<string, SandboxModule>; entry: string }
+  | {
+      type: 'boot';
+      nonce: string;
+      modules: Record<string, SandboxModule>;
+      entry: string;
+      /** The socket lane on offer (src/channel/socket-lane.ts); absent: stdin/stdout only. */
+      lane?: { path: string; token: string };
+    }
   | {
       type: 'execute';
       id: number;

@@ -99,6 +99,13 @@ const envSchema = z.object({
   MCP_BRIDGE_OUTPUT_LIMIT: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MCP_BRIDGE_QUEUE_LIMIT: integer(1, 1000).default(16),
   MCP_BRIDGE_INTERRUPT_GRACE: integer(1, 60).default(2),
+  MCP_BRIDGE_CHANNEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['auto', 'stdio']))
+    .default('auto')
+    .describe('auto: frames take the socket lane when the sandbox can reach it; stdio: never'),
   DOCKER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
 });
@@ -125,6 +132,8 @@ export interface BridgeConfig {
   outputLimitChars: number;
   queueLimit: number;
   interruptGraceSeconds: number;
+  /** `auto`: offer the sandbox the socket lane (src/channel/socket-lane.ts); `stdio`: never. */
+  channel: 'auto' | 'stdio';
   executor: ExecutorConfig;
   packages: PackagesConfig;
 }
@@ -169,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     outputLimitChars: e.MCP_BRIDGE_OUTPUT_LIMIT,
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
+    channel: e.MCP_BRIDGE_CHANNEL,
     executor: executorConfig(e),
     packages: packagesConfig(e),
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import { LANE_MOUNT } from '../channel/socket-lane.js';
 import { ConfigError } from '../errors.js';
 import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
@@ -43,6 +44,11 @@ export interface HardeningSettings {
    * read-only at /packages. Unset: no store is mounted.
    */
   packagesVolume?: string | undefined;
+  /**
+   * The socket lane's host folder (src/channel/socket-lane.ts), bind-mounted read-only at
+   * LANE_MOUNT. Unset: frames travel over stdin/stdout only.
+   */
+  laneDir?: string | undefined;
 }
 
 export type HardeningDefaults = Pick<
@@ -229,7 +235,11 @@ export function buildContainerCreateOptions(
   };
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
   // Package installs (src/packages): the store, read-only; only the installer writes it.
-  if (settings.packagesVolume) hostConfig.Mounts = [sandboxStoreMount(settings.packagesVolume)];
+  const mounts: Dockerode.MountSettings[] = [];
+  if (settings.packagesVolume) mounts.push(sandboxStoreMount(settings.packagesVolume));
+  if (settings.laneDir)
+    mounts.push({ Type: 'bind', Source: settings.laneDir, Target: LANE_MOUNT, ReadOnly: true });
+  if (mounts.length > 0) hostConfig.Mounts = mounts;
   return {
     Image: settings.image,
     User: settings.user,

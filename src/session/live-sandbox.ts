@@ -1,5 +1,4 @@
 import type Dockerode from 'dockerode';
-import { encodeFrame } from '../channel/frame-reader.js';
 import type {
   DoneFrame,
   ExecuteServer,
@@ -10,17 +9,20 @@ import type {
   SandboxFacts,
   SandboxFrame,
 } from '../channel/frames.js';
-import type { SandboxContainer } from '../container/sandbox-container.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
 import { describeSandboxDeath } from './death-reason.js';
 import { PendingExecution } from './pending-execution.js';
 import { RpcGate, type RpcHandler } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
+import type { ChannelKind, SandboxLink } from './sandbox-link.js';
 
 /** What a sandbox needs from the hardening layer, without knowing it. */
 export interface SandboxBlueprint {
-  createOptions(command: string[]): Dockerode.ContainerCreateOptions;
+  /** `laneDir`: the socket lane's host folder, to mount (src/channel/socket-lane.ts). */
+  createOptions(command: string[], laneDir?: string): Dockerode.ContainerCreateOptions;
+  /** Whether to offer the sandbox the socket lane (it falls back to stdin/stdout). */
+  socketLane: boolean;
   /** One message per hardening setting the sandbox reports as not applied. */
   verify(facts: SandboxFacts): string[];
   memoryLimitBytes: number;
@@ -58,7 +60,7 @@ export type DeathListener = (reason: string, duringCall: boolean) => void;
  */
 export class LiveSandbox {
   readonly ready: ReadyFrame;
-  readonly #container: SandboxContainer;
+  readonly #link: SandboxLink;
   readonly #nonce: string;
   readonly #logger: Logger;
   readonly #memoryLimitBytes: number;
@@ -71,7 +73,7 @@ export class LiveSandbox {
   #dead = false;
 
   private constructor(
-    booted: { container: SandboxContainer; ready: ReadyFrame; nonce: string },
+    booted: { link: SandboxLink; ready: ReadyFrame; nonce: string },
     options: {
       logger: Logger;
       memoryLimitBytes: number;
@@ -79,7 +81,7 @@ export class LiveSandbox {
       onDeath: DeathListener;
     },
   ) {
-    this.#container = booted.container;
+    this.#link = booted.link;
     this.ready = booted.ready;
     this.#nonce = booted.nonce;
     this.#logger = options.logger;
@@ -108,7 +110,11 @@ export class LiveSandbox {
       onEnd: (reason) => sandbox.#handleEnd(reason),
     });
     options.logger.debug(
-      { python: booted.ready.python, container: booted.container.id.slice(0, 12) },
+      {
+        python: booted.ready.python,
+        container: booted.link.id.slice(0, 12),
+        channel: booted.link.channel,
+      },
       'sandbox ready',
     );
     return sandbox;
@@ -119,7 +125,12 @@ export class LiveSandbox {
   }
 
   get containerId(): string {
-    return this.#container.id;
+    return this.#link.id;
+  }
+
+  /** Whether frames take the socket lane or the container's stdin/stdout. */
+  get channel(): ChannelKind {
+    return this.#link.channel;
   }
 
   /** Runs one cell. Never rejects: every way a call can end is an ExecutionResult. */
@@ -159,11 +170,11 @@ export class LiveSandbox {
   /** Kills and removes the container. A deliberate stop is not a death to report. */
   async destroy(): Promise<void> {
     this.#dead = true;
-    await this.#container.destroy();
+    await this.#link.destroy();
   }
 
   #send(frame: HostFrame): void {
-    this.#container.write(encodeFrame(frame));
+    this.#link.send(frame);
   }
 
   /** Past the timeout: interrupt, and kill the container if the code ignores it. */
@@ -181,7 +192,7 @@ export class LiveSandbox {
         lostReason: `The code ignored the interrupt for ${grace}s (e.g. a long C-level loop), so the sandbox was killed and restarted: the session state (variables, imports) was lost.`,
         outOfMemory: false,
       });
-      void this.#container.destroy();
+      void this.#link.destroy();
     });
   }
 
@@ -241,7 +252,7 @@ export class LiveSandbox {
       this.#dead = true;
       this.#onDeath(reason, execution !== undefined);
     }
-    void this.#container.exitStatus().then((exit) => {
+    void this.#link.exitStatus().then((exit) => {
       const death = describeSandboxDeath({
         exited: this.#exited,
         exit,
@@ -255,7 +266,7 @@ export class LiveSandbox {
         lostReason: death.message,
         outOfMemory: death.outOfMemory,
       });
-      void this.#container.destroy();
+      void this.#link.destroy();
     });
   }
 }

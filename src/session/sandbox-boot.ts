@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { FrameReader, encodeFrame } from '../channel/frame-reader.js';
+import { FrameReader } from '../channel/frame-reader.js';
 import type { ReadyFrame, SandboxFrame } from '../channel/frames.js';
-import { SandboxContainer } from '../container/sandbox-container.js';
+import { SocketLane, type LaneConnection } from '../channel/socket-lane.js';
+import { SandboxContainer, type ContainerStreams } from '../container/sandbox-container.js';
 import { SandboxStartError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { deferred } from '../util/deferred.js';
 import type { SandboxSources } from './boot-modules.js';
 import type { SandboxBlueprint } from './live-sandbox.js';
+import { SandboxLink } from './sandbox-link.js';
 
 /** Where a booted sandbox's traffic goes once the handshake is over. */
 export interface SandboxEvents {
@@ -17,20 +19,26 @@ export interface SandboxEvents {
 }
 
 export interface BootedSandbox {
-  container: SandboxContainer;
+  link: SandboxLink;
   ready: ReadyFrame;
   nonce: string;
-  /** Routes all further frames, stderr and the end of the stream to `events`. */
+  /** Routes all further frames, stderr and the end of the sandbox to `events`. */
   route(events: SandboxEvents): void;
 }
 
 const READY_TIMEOUT_MS = 60_000;
 const STDERR_TAIL_CHARS = 8192;
+/**
+ * A runner that dies closes the lane a moment before its watcher's `exited` frame (which
+ * says whether it was an OOM kill) arrives over stdout; the container's end is awaited
+ * this long before a closed lane counts as the end by itself.
+ */
+const LANE_CLOSE_GRACE_MS = 2_000;
 
 /**
  * Starts a container and runs the handshake (docs/protocol.md, Start-up): boot frame with
- * the runner's source and a fresh nonce, then `ready`, then the hardening check. Any
- * failure removes the container and explains itself.
+ * the runner's source, a fresh nonce and the socket lane on offer, then `ready`, then the
+ * hardening check. Any failure removes the container and explains itself.
  */
 export async function bootSandbox(options: {
   docker: Dockerode;
@@ -38,37 +46,78 @@ export async function bootSandbox(options: {
   sources: SandboxSources;
   logger: Logger;
 }): Promise<BootedSandbox> {
+  const { blueprint, logger } = options;
   const nonce = randomBytes(16).toString('hex');
   const ready = deferred<ReadyFrame>();
   let stderrTail = '';
   let events: SandboxEvents | undefined;
-  const reader = new FrameReader({
-    onFrame: (frame) => {
-      if (events) events.onFrame(frame);
-      else if (frame.type === 'ready' && frame.nonce === nonce) ready.resolve(frame);
+  let ended = false;
+  const end = (reason: string): void => {
+    if (ended) return;
+    ended = true;
+    if (events) events.onEnd(reason);
+    else ready.reject(new Error(reason));
+  };
+  const readFrames = (): FrameReader =>
+    new FrameReader({
+      onFrame: (frame) => {
+        if (events) events.onFrame(frame);
+        else if (frame.type === 'ready' && frame.nonce === nonce) ready.resolve(frame);
+        else if (frame.type === 'log')
+          logger[frame.level]({ sandbox: true }, frame.message.slice(0, 2000));
+      },
+      onInvalid: (reason, sample) =>
+        logger.warn({ reason, sample }, 'dropped an invalid frame from the sandbox'),
+    });
+  const stdout = readFrames();
+  const streams: ContainerStreams = {
+    onStdout: (chunk) => stdout.push(chunk),
+    onStderr: (chunk) => {
+      const text = chunk.toString('utf8');
+      if (events) events.onStderr(text);
+      else stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
     },
-    onInvalid: (reason, sample) =>
-      options.logger.warn({ reason, sample }, 'dropped an invalid frame from the sandbox'),
+    onEnd: end,
+  };
+  const command = ['python3', '-u', '-c', options.sources.bootstrap, nonce];
+
+  let lane = blueprint.socketLane ? await openLane(logger) : undefined;
+  let container: SandboxContainer;
+  try {
+    container = await SandboxContainer.launch(
+      options.docker,
+      blueprint.createOptions(command, lane?.hostDir),
+      streams,
+      logger,
+    );
+  } catch (error: unknown) {
+    if (!lane) throw error;
+    // E.g. an engine in a VM or with a private /tmp cannot mount the folder: go without.
+    logger.warn({ err: errorMessage(error) }, 'socket lane: the engine refused it; using stdio');
+    await lane.close();
+    lane = undefined;
+    container = await SandboxContainer.launch(
+      options.docker,
+      blueprint.createOptions(command),
+      streams,
+      logger,
+    );
+  }
+  const link = new SandboxLink(container, lane);
+  lane?.onConnected((connection) => {
+    link.useLane(connection.socket);
+    wireLane(connection, readFrames(), () => {
+      const timer = setTimeout(() => end('it closed its channel socket'), LANE_CLOSE_GRACE_MS);
+      timer.unref();
+    });
   });
-  const container = await SandboxContainer.launch(
-    options.docker,
-    options.blueprint.createOptions(['python3', '-u', '-c', options.sources.bootstrap, nonce]),
-    {
-      onStdout: (chunk) => reader.push(chunk),
-      onStderr: (chunk) => {
-        const text = chunk.toString('utf8');
-        if (events) events.onStderr(text);
-        else stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
-      },
-      onEnd: (reason) => {
-        if (events) events.onEnd(reason);
-        else ready.reject(new Error(reason));
-      },
-    },
-    options.logger,
-  );
-  const { modules, entry } = options.sources;
-  container.write(encodeFrame({ type: 'boot', nonce, modules, entry }));
+  link.send({
+    type: 'boot',
+    nonce,
+    modules: options.sources.modules,
+    entry: options.sources.entry,
+    ...(lane ? { lane: lane.offer } : {}),
+  });
 
   const timer = setTimeout(
     () => ready.reject(new Error(`no answer within ${READY_TIMEOUT_MS / 1000}s`)),
@@ -78,7 +127,7 @@ export async function bootSandbox(options: {
   try {
     readyFrame = await ready.promise;
   } catch (error: unknown) {
-    await container.destroy();
+    await link.destroy();
     const detail = stderrTail.trim() ? `\nIts stderr said:\n${stderrTail.trim()}` : '';
     throw new SandboxStartError(
       `The sandbox did not start: ${errorMessage(error)}. Check that the image has python3 (MCP_BRIDGE_IMAGE).${detail}`,
@@ -87,21 +136,41 @@ export async function bootSandbox(options: {
   } finally {
     clearTimeout(timer);
   }
+  // The runner connects before it says ready: a lane still unused now stays unused.
+  if (lane && link.channel === 'stdio') await lane.close();
 
-  const problems = options.blueprint.verify(readyFrame.facts);
+  const problems = blueprint.verify(readyFrame.facts);
   if (problems.length > 0) {
-    await container.destroy();
+    await link.destroy();
     throw new SandboxStartError(
       `Refusing to run code: the sandbox is not confined as configured.\n  ${problems.join('\n  ')}\n` +
         'Your container engine ignored or overrode these settings; run `npx mcp-server-code-execution-mode doctor`.',
     );
   }
   return {
-    container,
+    link,
     ready: readyFrame,
     nonce,
     route: (target) => {
       events = target;
     },
   };
+}
+
+async function openLane(logger: Logger): Promise<SocketLane | undefined> {
+  try {
+    return await SocketLane.open(logger);
+  } catch (error: unknown) {
+    logger.warn({ err: errorMessage(error) }, 'socket lane: could not listen; using stdio');
+    return undefined;
+  }
+}
+
+/** Reads frames from the lane; `onClosed` when the sandbox's end of it is gone. */
+function wireLane(connection: LaneConnection, reader: FrameReader, onClosed: () => void): void {
+  const { socket } = connection;
+  if (connection.rest.length > 0) reader.push(connection.rest);
+  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  socket.on('error', () => socket.destroy());
+  socket.on('close', onClosed);
 }

@@ -158,7 +158,11 @@ export class SandboxSession {
       },
     });
     this.#logger.info(
-      { ms: Math.round(performance.now() - started), engine: engine.kind },
+      {
+        ms: Math.round(performance.now() - started),
+        engine: engine.kind,
+        channel: sandbox.channel,
+      },
       'sandbox started',
     );
     this.#sandbox = sandbox;

@@ -125,6 +125,7 @@ describeEachEngine('bridge lifecycle', (engine) => {
     expect(result.stdout).toMatch(new RegExp(`^✓ image: ${testImage()} is present`, 'm'));
     expect(result.stdout).toMatch(/^✓ hardened sandbox started .*uid 65534, seccomp mode 2/m);
     expect(result.stdout).toMatch(/^✓ hello world ran/m);
+    expect(result.stdout).toMatch(/^✓ channel: frames take the socket lane$/m);
     expect(result.stdout).toMatch(/^All checks passed\.$/m);
     expect(result.stdout).not.toMatch(/✗/);
   });

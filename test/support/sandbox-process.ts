@@ -2,7 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Socket } from 'node:net';
 import path from 'node:path';
+import type { SocketLane } from '../../src/channel/socket-lane.js';
 import { loadSandboxSources, type GeneratedModules } from '../../src/session/boot-modules.js';
 
 /** A frame as the runner wrote it (checked against the host's schemas by the tests). */
@@ -54,6 +56,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Host data modules, as the bridge generates them (e.g. `mcp._capabilities`). */
   generated?: GeneratedModules;
+  /** A socket lane to offer in the boot frame; frames then travel over it once it is taken. */
+  lane?: SocketLane;
 }
 
 /** An `rpc_request` frame's fields the tests read. */
@@ -79,7 +83,11 @@ export class SandboxProcess {
   /** Lines that were not JSON objects with a string `type` (none expected). */
   readonly badLines: string[] = [];
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #buffer = '';
+  /** Frames received so far from each source. */
+  readonly received = { stdout: 0, lane: 0 };
+  /** Partial lines, per source. */
+  #buffers = { stdout: '', lane: '' };
+  #laneSocket: Socket | undefined;
   #nextId = 1;
   #wake: (() => void)[] = [];
 
@@ -95,7 +103,9 @@ export class SandboxProcess {
     this.exit = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#push(chunk));
+    this.child.stdout
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => this.#push(chunk, 'stdout'));
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       process.stderr.write(`[sandbox stderr] ${chunk}`);
     });
@@ -103,11 +113,25 @@ export class SandboxProcess {
     if (options.preamble !== undefined) this.child.stdin.write(options.preamble);
     // Every package under sandbox/ plus the generated modules, as the bridge ships them.
     const { modules, entry } = loadSandboxSources(options.generated ?? {}, SANDBOX_DIR);
-    this.send({ type: 'boot', nonce: this.nonce, modules, entry });
+    options.lane?.onConnected(({ socket, rest }) => {
+      this.#laneSocket = socket;
+      this.#push(rest.toString('utf8'), 'lane');
+      socket.setEncoding('utf8').on('data', (chunk: string) => this.#push(chunk, 'lane'));
+    });
+    const lane = options.lane ? { lane: options.lane.offer } : {};
+    this.send({ type: 'boot', nonce: this.nonce, modules, entry, ...lane });
   }
 
+  /** The lane's socket, once the runner has connected to it. */
+  get laneSocket(): Socket | undefined {
+    return this.#laneSocket;
+  }
+
+  /** Writes a frame where the bridge would: to the lane once taken, else to stdin. */
   send(frame: Record<string, unknown>): void {
-    this.writeRaw(`${JSON.stringify(frame)}\n`);
+    const line = `${JSON.stringify(frame)}\n`;
+    if (this.#laneSocket) this.#laneSocket.write(line);
+    else this.writeRaw(line);
   }
 
   writeRaw(text: string): void {
@@ -213,9 +237,9 @@ export class SandboxProcess {
     }
   }
 
-  #push(chunk: string): void {
-    const lines = (this.#buffer + chunk).split('\n');
-    this.#buffer = lines.pop() ?? '';
+  #push(chunk: string, source: 'stdout' | 'lane'): void {
+    const lines = (this.#buffers[source] + chunk).split('\n');
+    this.#buffers[source] = lines.pop() ?? '';
     for (const line of lines) {
       if (line.trim() === '') continue; // the watcher starts its frame with "\n"
       try {
@@ -223,6 +247,7 @@ export class SandboxProcess {
         if (typeof value === 'object' && value !== null && 'type' in value) {
           if (typeof value.type === 'string') {
             this.unread.push(value as Frame);
+            this.received[source] += 1;
             continue;
           }
         }
