@@ -4,6 +4,7 @@ import { locateEngine, type LocatedEngine } from './container/engine-locator.js'
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { sandboxBlueprint, sandboxData } from './app.js';
+import { ensurePackageVolume } from './packages/package-store.js';
 import { loadSandboxSources } from './session/boot-modules.js';
 import { LiveSandbox } from './session/live-sandbox.js';
 
@@ -42,6 +43,17 @@ export async function runDoctor(
       print(`✗ image: ${config.image} is not present.`);
       print(
         `  fix: ${engine.kind} pull ${config.image}   (or set MCP_BRIDGE_IMAGE to a local image with python3)`,
+      );
+      return 1;
+    }
+
+    try {
+      // As the bridge does before its first sandbox, which mounts the store read-only.
+      await ensurePackageVolume(engine.docker, config.packages.volume, engine.kind);
+      print(`✓ package store: volume ${config.packages.volume}`);
+    } catch (error: unknown) {
+      print(
+        `✗ package store: could not create volume ${config.packages.volume}: ${errorMessage(error)}`,
       );
       return 1;
     }

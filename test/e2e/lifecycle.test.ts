@@ -123,6 +123,7 @@ describeEachEngine('bridge lifecycle', (engine) => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^✓ engine: ${engine.name} `, 'm'));
     expect(result.stdout).toMatch(new RegExp(`^✓ image: ${testImage()} is present`, 'm'));
+    expect(result.stdout).toMatch(/^✓ package store: volume \S+$/m);
     expect(result.stdout).toMatch(/^✓ hardened sandbox started .*uid 65534, seccomp mode 2/m);
     expect(result.stdout).toMatch(/^✓ hello world ran/m);
     expect(result.stdout).toMatch(/^✓ channel: frames take the socket lane$/m);
