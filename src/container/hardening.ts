@@ -79,28 +79,6 @@ export function hardeningDefaults(): HardeningDefaults {
 
 export const WORKSPACE_DIR = '/workspace';
 
-export interface ExpectedTmpfs {
-  target: string;
-  sizeBytes: number;
-  /** False: mounted read-only (/var/tmp); /run is rw but root-owned 0755. */
-  readWrite: boolean;
-}
-
-/** What the sandbox should report about itself (docs/protocol.md `facts`). */
-export interface ExpectedFacts {
-  uid: number;
-  gid: number;
-  memoryLimitBytes: number;
-  pidsLimit: number;
-  tmpfs: ExpectedTmpfs[];
-  shmSizeBytes: number;
-  cwd: string;
-  home: string;
-  rlimitNofile: number;
-  rlimitNproc: number;
-  netInterfaces: string[];
-}
-
 /** Parses a numeric "uid:gid"; throws ConfigError otherwise (names would need /etc/passwd). */
 export function parseUser(user: string): { uid: number; gid: number } {
   const match = /^(\d{1,10}):(\d{1,10})$/.exec(user);
@@ -110,29 +88,6 @@ export function parseUser(user: string): { uid: number; gid: number } {
   // Security: the sandbox must never run as root, whatever the config said.
   if (uid === 0) throw new ConfigError('Container user must not be root (uid 0)');
   return { uid, gid };
-}
-
-/** The facts the sandbox must report if every setting took. */
-export function expectedFacts(settings: HardeningSettings): ExpectedFacts {
-  const { uid, gid } = parseUser(settings.user);
-  return {
-    uid,
-    gid,
-    memoryLimitBytes: settings.memoryBytes,
-    pidsLimit: settings.pidsLimit,
-    tmpfs: [
-      { target: '/tmp', sizeBytes: settings.tmpSizeBytes, readWrite: true },
-      { target: WORKSPACE_DIR, sizeBytes: settings.workspaceSizeBytes, readWrite: true },
-      { target: '/run', sizeBytes: settings.runSizeBytes, readWrite: true },
-      { target: '/var/tmp', sizeBytes: settings.varTmpSizeBytes, readWrite: false },
-    ],
-    shmSizeBytes: settings.shmSizeBytes,
-    cwd: WORKSPACE_DIR,
-    home: WORKSPACE_DIR,
-    rlimitNofile: settings.nofile,
-    rlimitNproc: settings.nproc,
-    netInterfaces: ['lo'],
-  };
 }
 
 function checkSettings(settings: HardeningSettings): void {

@@ -1,7 +1,8 @@
 import type { MountFact, SandboxFacts } from '../channel/frames.js';
 import { formatByteSize } from '../config/byte-size.js';
 import { PACKAGES_MOUNT } from '../packages/package-store.js';
-import { expectedFacts, type ExpectedTmpfs, type HardeningSettings } from './hardening.js';
+import { expectedFacts, type ExpectedTmpfs } from './expected-facts.js';
+import type { HardeningSettings } from './hardening.js';
 
 /**
  * Read-write mounts that are normal in a container on Docker 20.10 and Podman 4.3 and

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { expectedFacts } from '../../src/container/expected-facts.js';
 import {
   buildContainerCreateOptions,
-  expectedFacts,
   hardeningDefaults,
   parseUser,
   type HardeningSettings,
