@@ -3,7 +3,8 @@
  * request from the sandbox, without the container. In one process, interleaved in blocks:
  *
  * - direct: the MCP SDK `Client.callTool` (echo) over stdio to its own server-everything;
- * - bridge client: the bridge's `UpstreamClient.callTool` to a second instance;
+ * - bridge client: the bridge's `UpstreamClient.callTool` to a second instance, with a
+ *   long-lived signal per block as the host path passes its cell's;
  * - host path: the exact bytes of an `rpc_request` line for `call_tool` echo pushed into a
  *   `FrameReader` wired, as `LiveSandbox` wires it, to an `RpcGate` over the real
  *   `sandboxRpcHandler` (from `prepareCallServers`, with `UpstreamRegistry` and
@@ -41,7 +42,7 @@ import { SavedToolStore } from '../src/state/saved-tools.js';
 import { UpstreamClient } from '../src/upstream/upstream-client.js';
 import { UpstreamRegistry } from '../src/upstream/upstream-registry.js';
 import { EVERYTHING_BIN } from './proxy-bench.js';
-import { ms, summarize, type Summary } from './stats.js';
+import { summarize, type Summary } from './stats.js';
 
 const SETTINGS = {
   calls: positiveEnv('RPC_BENCH_CALLS', 3000),
@@ -226,6 +227,11 @@ async function runBlock(
   }
 }
 
+/** Milliseconds as µs with one decimal: these figures are tens of µs. */
+function us(milliseconds: number): string {
+  return Number.isFinite(milliseconds) ? `${(milliseconds * 1000).toFixed(1)} µs` : 'n/a';
+}
+
 function column(samples: readonly Sample[], key: keyof Sample): Summary {
   return summarize(samples.map((sample) => sample[key]).filter((value) => !Number.isNaN(value)));
 }
@@ -233,7 +239,7 @@ function column(samples: readonly Sample[], key: keyof Sample): Summary {
 function line(label: string, figures: PathFigures, withLegs: boolean): string {
   const total = column(figures.samples, 'total');
   const parts = [
-    `${label.padEnd(22)} p50 ${ms(total.p50).padStart(9)}  p90 ${ms(total.p90).padStart(9)}`,
+    `${label.padEnd(22)} p50 ${us(total.p50).padStart(9)}  p90 ${us(total.p90).padStart(9)}`,
     `cpu ${(figures.cpuMicros / figures.samples.length).toFixed(1).padStart(6)} µs/call`,
   ];
   if (withLegs) {
@@ -241,8 +247,8 @@ function line(label: string, figures: PathFigures, withLegs: boolean): string {
     const wire = column(figures.samples, 'wire');
     const back = column(figures.samples, 'back');
     parts.push(
-      `out ${ms(out.p50)} · wire ${ms(wire.p50)} · back ${ms(back.p50)} (p50s)`,
-      `out+back p50 ${ms(summarize(figures.samples.map((s) => s.out + s.back)).p50)}`,
+      `out ${us(out.p50)} · wire ${us(wire.p50)} · back ${us(back.p50)} (p50s)`,
+      `out+back p50 ${us(summarize(figures.samples.map((s) => s.out + s.back)).p50)}`,
     );
   }
   if (figures.wrong > 0) parts.push(`WRONG ${figures.wrong}: ${figures.firstWrong ?? ''}`);
@@ -290,6 +296,7 @@ async function main(): Promise<void> {
 
     const host = hostPath(prepared.rpc);
     const hostCanned = hostPath(canned.rpc);
+    let cell = new AbortController();
     const all: Entry[] = [
       {
         key: 'a',
@@ -306,7 +313,13 @@ async function main(): Promise<void> {
       {
         key: 'b',
         label: '(b) bridge client',
-        path: sdkPath(() => bridgeClient.callTool('echo', { message: SETTINGS.message })),
+        path: sdkPath(() =>
+          bridgeClient.callTool('echo', { message: SETTINGS.message }, { signal: cell.signal }),
+        ),
+        newCell: () => {
+          cell.abort();
+          cell = new AbortController();
+        },
         transport: true,
       },
       { key: 'c', label: '(c) host path', path: host.call, transport: true, newCell: host.newCell },
@@ -357,9 +370,9 @@ async function main(): Promise<void> {
     const cpu = (f: PathFigures) => f.cpuMicros / f.samples.length;
     if (hostFigures && cannedFigures && direct) {
       console.log(
-        `host path minus upstream leg: out+back p50 ${ms(outBack(hostFigures))} ` +
-          `(the direct SDK call's own: ${ms(outBack(direct))}); canned host path ` +
-          `p50 ${ms(p50(cannedFigures))}, cpu ${cpu(cannedFigures).toFixed(1)} µs/call; ` +
+        `host path minus upstream leg: out+back p50 ${us(outBack(hostFigures))} ` +
+          `(the direct SDK call's own: ${us(outBack(direct))}); canned host path ` +
+          `p50 ${us(p50(cannedFigures))}, cpu ${cpu(cannedFigures).toFixed(1)} µs/call; ` +
           `cpu (c) − (a) ${(cpu(hostFigures) - cpu(direct)).toFixed(1)} µs/call`,
       );
     }
@@ -367,7 +380,7 @@ async function main(): Promise<void> {
       console.log(
         `ratios of p50: (b)/(a) ${(p50(client) / p50(direct)).toFixed(2)}×  ` +
           `(c)/(a) ${(p50(hostFigures) / p50(direct)).toFixed(2)}×  ` +
-          `(c) − (b) ${ms(p50(hostFigures) - p50(client))}`,
+          `(c) − (b) ${us(p50(hostFigures) - p50(client))}`,
       );
     }
   } finally {
