@@ -28,10 +28,17 @@ export class LineSplitter {
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, start);
-      const end = newline === -1 ? chunk.length : newline;
-      this.#append(chunk.subarray(start, end));
-      if (newline === -1) return;
-      this.#finishLine();
+      if (newline === -1) {
+        this.#append(chunk.subarray(start));
+        return;
+      }
+      if (this.#pendingBytes === 0 && !this.#skipping && newline - start <= this.#maxLineBytes) {
+        // The whole line is in this chunk: decoded from it directly, not copied first.
+        this.#onLine(chunk.toString('utf8', start, newline));
+      } else {
+        this.#append(chunk.subarray(start, newline));
+        this.#finishLine();
+      }
       start = newline + 1;
     }
   }
