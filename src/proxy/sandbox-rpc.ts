@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { jsonObjectSchema } from '../channel/frames.js';
 import type { PackageManager } from '../packages/package-manager.js';
 import type { HistoryStore } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
@@ -29,7 +30,7 @@ const requestSchema = z.discriminatedUnion('type', [
     type: z.literal('call_tool'),
     server: name,
     tool: name,
-    arguments: z.record(z.string(), z.unknown()).nullish(),
+    arguments: jsonObjectSchema.nullish(),
   }),
   z.object({ type: z.literal('query_tool_docs'), server: name, tool: name.nullish(), detail }),
   z.object({
