@@ -14,13 +14,13 @@
  *
  * Each call is split at the SDK stdio transport: `out` until the request is handed to
  * `StdioClientTransport.send`, `wire` until the reply's bytes reach its `ReadBuffer`
- * (pipe and server), `back` from there to the end. `out + back` is the host's own work
- * around the upstream leg. CPU µs/call is `process.cpuUsage()` of this process over each
- * path's blocks. Prints figures; asserts nothing. Settings: RPC_BENCH_CALLS (default
- * 3000), RPC_BENCH_WARMUP (500), RPC_BENCH_BLOCK (100), RPC_BENCH_MESSAGE (characters
- * of the echoed message, default 1: `x`), RPC_BENCH_ONLY (letters of the paths to run,
- * e.g. `c` or `cd`, for a profile of one path: `node --cpu-prof --import tsx
- * bench/rpc-path.bench.ts`).
+ * (the SDK's serializing and writing, pipe and server), `back` from there to the end.
+ * `out + back` is the host's own work around the upstream leg. CPU µs/call is
+ * `process.cpuUsage()` of this process over each path's blocks. Prints figures; asserts
+ * nothing. Settings: RPC_BENCH_CALLS (default 3000), RPC_BENCH_WARMUP (500),
+ * RPC_BENCH_BLOCK (100), RPC_BENCH_MESSAGE (characters of the echoed message, default 1:
+ * `x`), RPC_BENCH_ONLY (letters of the paths to run, e.g. `c` or `cd`, for a profile of
+ * one path: `node --cpu-prof --import tsx bench/rpc-path.bench.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
