@@ -4,20 +4,6 @@ import { sandboxFrameSchema, type HostFrame, type SandboxFrame } from './frames.
 /** Lines from the sandbox longer than this are dropped unread (docs/protocol.md). */
 export const MAX_SANDBOX_LINE_BYTES = 4 * 1024 * 1024;
 
-/**
- * The length (in UTF-16 units) of the line each rpc_request frame's payload came in. It
- * bounds the payload's size (see `requestLineLength`), so a handler need not measure it.
- */
-const requestLines = new WeakMap<object, number>();
-
-/**
- * The length of the line `payload` (an rpc_request frame's, as delivered by a
- * FrameReader) came in, in characters; undefined for any other object.
- */
-export function requestLineLength(payload: object): number | undefined {
-  return requestLines.get(payload);
-}
-
 export interface FrameReaderOptions {
   onFrame(frame: SandboxFrame): void;
   /** A line that is not a valid frame: dropped; reported so it can be logged. */
@@ -46,11 +32,8 @@ export class FrameReader {
           return;
         }
         const parsed = sandboxFrameSchema.safeParse(value);
-        if (parsed.success) {
-          const frame = parsed.data;
-          if (frame.type === 'rpc_request') requestLines.set(frame.payload, line.length);
-          options.onFrame(frame);
-        } else
+        if (parsed.success) options.onFrame(parsed.data);
+        else
           options.onInvalid(
             `not a valid frame: ${parsed.error.issues[0]?.message ?? ''}`,
             line.slice(0, 200),

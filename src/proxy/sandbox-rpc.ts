@@ -1,6 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { requestLineLength } from '../channel/frame-reader.js';
 import { jsonObjectSchema } from '../channel/frames.js';
 import type { PackageManager } from '../packages/package-manager.js';
 import type { HistoryStore } from '../state/history-store.js';
@@ -21,26 +20,6 @@ export interface ToolCaller {
 
 /** Arguments bigger than this are refused before they reach a server. */
 export const MAX_TOOL_ARGUMENT_BYTES = 1024 * 1024;
-
-/**
- * `JSON.stringify(JSON.parse(text))` takes at most this many UTF-8 bytes per character
- * of `text`: a number such as `1e20` prints as 21 digits (5.25 per character), anything
- * else as at most 3 bytes per character. So arguments from a request line of at most
- * MAX_TOOL_ARGUMENT_BYTES / 6 characters are within the limit without being measured.
- */
-const MAX_JSON_GROWTH = 6;
-
-/** The size of `args` as JSON if it may exceed `limit`; 0 if it provably does not. */
-function argumentBytesOver(
-  payload: Record<string, unknown>,
-  args: Record<string, unknown>,
-  limit: number,
-): number {
-  const lineLength = requestLineLength(payload);
-  if (lineLength !== undefined && lineLength * MAX_JSON_GROWTH <= limit) return 0;
-  const size = Buffer.byteLength(JSON.stringify(args));
-  return size > limit ? size : 0;
-}
 
 const name = z.string().min(1).max(200);
 const detail = z.enum(['summary', 'full']).optional();
@@ -125,8 +104,8 @@ export function sandboxRpcHandler(context: {
       case 'call_tool': {
         requireLoaded(request.server);
         const args = request.arguments ?? {};
-        const size = argumentBytesOver(payload, args, MAX_TOOL_ARGUMENT_BYTES);
-        if (size > 0) {
+        const size = Buffer.byteLength(JSON.stringify(args));
+        if (size > MAX_TOOL_ARGUMENT_BYTES) {
           throw new Error(
             `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
           );
