@@ -34,6 +34,8 @@ export interface BenchBridgeOptions {
    * by default a fresh private one, removed on close.
    */
   stateDir?: string;
+  /** More environment for the bridge, e.g. `MCP_BRIDGE_CHANNEL`. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startBenchBridge(
       MCP_BRIDGE_IMAGE: image,
       MCP_BRIDGE_STATE_DIR: stateDir,
       MCP_BRIDGE_LOG_LEVEL: logLevel,
+      ...options.env,
     },
     stderr: 'pipe',
   });

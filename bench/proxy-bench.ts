@@ -223,7 +223,7 @@ function describe(result: CallToolResult): string {
 /**
  * One bridge with `everything` configured in its state dir's servers.json; one run_python
  * call that loads it and prints `OK`, then one that measures. `onBridge` gets the
- * bridge's pid (for the leftover-container check).
+ * bridge's pid (for the leftover-container check); `channel` is its MCP_BRIDGE_CHANNEL.
  */
 export async function proxiedCalls(
   dockerHost: string,
@@ -231,11 +231,13 @@ export async function proxiedCalls(
   settings: ProxySettings,
   failures: Failures,
   onBridge: (pid: number) => void,
+  channel: 'auto' | 'stdio' = 'auto',
 ): Promise<ProxiedFigures> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-proxy-'));
   try {
     writeServersConfig(stateDir);
-    const bridge = await startBenchBridge(dockerHost, image, { stateDir });
+    const env = { MCP_BRIDGE_CHANNEL: channel };
+    const bridge = await startBenchBridge(dockerHost, image, { stateDir, env });
     onBridge(bridge.pid);
     try {
       const first = await runCell(bridge, 'print((await mcp_everything.echo(message="OK")).text)');
