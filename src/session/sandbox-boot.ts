@@ -49,6 +49,7 @@ export async function bootSandbox(options: {
   const { blueprint, logger } = options;
   const nonce = randomBytes(16).toString('hex');
   const ready = deferred<ReadyFrame>();
+  ready.promise.catch(() => undefined); // awaited below; an early end must not go unhandled
   let stderrTail = '';
   let events: SandboxEvents | undefined;
   let ended = false;
@@ -79,29 +80,25 @@ export async function bootSandbox(options: {
     },
     onEnd: end,
   };
-  const command = ['python3', '-u', '-c', options.sources.bootstrap, nonce];
+  const launch = (laneDir?: string): Promise<SandboxContainer> =>
+    SandboxContainer.launch(
+      options.docker,
+      blueprint.createOptions(['python3', '-u', '-c', options.sources.bootstrap, nonce], laneDir),
+      streams,
+      logger,
+    );
 
   let lane = blueprint.socketLane ? await openLane(logger) : undefined;
   let container: SandboxContainer;
   try {
-    container = await SandboxContainer.launch(
-      options.docker,
-      blueprint.createOptions(command, lane?.hostDir),
-      streams,
-      logger,
-    );
+    container = await launch(lane?.hostDir);
   } catch (error: unknown) {
     if (!lane) throw error;
     // E.g. an engine in a VM or with a private /tmp cannot mount the folder: go without.
     logger.warn({ err: errorMessage(error) }, 'socket lane: the engine refused it; using stdio');
     await lane.close();
     lane = undefined;
-    container = await SandboxContainer.launch(
-      options.docker,
-      blueprint.createOptions(command),
-      streams,
-      logger,
-    );
+    container = await launch();
   }
   const link = new SandboxLink(container, lane);
   lane?.onConnected((connection) => {

@@ -119,6 +119,10 @@ describeEachEngine('socket lane', (engine) => {
       refused: withLaneMount((mount) =>
         mount.Type === 'bind' ? { ...mount, Source: '/nonexistent/mcp-bridge-lane' } : mount,
       ),
+      // Accepted at create, refused when the runtime sets the container up.
+      failsAtStart: withLaneMount((mount) =>
+        mount.Type === 'bind' ? { ...mount, Target: '/proc/mcp-bridge' } : mount,
+      ),
       // Mounted, but the socket is not where the sandbox was told (as under SELinux denial).
       unreachable: withLaneMount((mount) =>
         mount.Type === 'bind' ? { ...mount, Target: '/run/elsewhere' } : mount,
