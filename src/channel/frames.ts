@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { isRecord } from '../util/is-record.js';
 
 /**
  * Frame schemas for the sandbox channel (docs/protocol.md). Every frame from the sandbox
@@ -8,30 +7,6 @@ import { isRecord } from '../util/is-record.js';
 
 const executionId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-/**
- * A JSON object (not an array, not null), with an own `__proto__` key dropped so that
- * nothing it is merged into downstream gets its prototype replaced. It accepts, returns
- * and explains what `z.record(z.string(), z.unknown())` does for parsed JSON, without
- * that schema's key-by-key walk and copy (about 0.2 µs a key, paid on every request).
- */
-export const jsonObjectSchema = z
-  .custom<Record<string, unknown>>(isRecord, {
-    error: (issue) => `Invalid input: expected record, received ${jsonType(issue.input)}`,
-  })
-  .transform(withoutProtoKey);
-
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'array' : typeof value;
-}
-
-function withoutProtoKey(value: Record<string, unknown>): Record<string, unknown> {
-  if (!Object.hasOwn(value, '__proto__')) return value;
-  const copy = { ...value };
-  delete copy.__proto__;
-  return copy;
-}
 
 export const mountFactSchema = z.object({
   target: z.string().max(4096),
@@ -100,7 +75,7 @@ export const rpcRequestFrameSchema = z.object({
   type: z.literal('rpc_request'),
   id: executionId,
   execId: executionId,
-  payload: jsonObjectSchema,
+  payload: z.record(z.string(), z.unknown()),
 });
 
 export const logFrameSchema = z.object({

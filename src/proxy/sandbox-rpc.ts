@@ -1,6 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { jsonObjectSchema } from '../channel/frames.js';
 import type { PackageManager } from '../packages/package-manager.js';
 import type { HistoryStore } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
@@ -30,7 +29,7 @@ const requestSchema = z.discriminatedUnion('type', [
     type: z.literal('call_tool'),
     server: name,
     tool: name,
-    arguments: jsonObjectSchema.nullish(),
+    arguments: z.record(z.string(), z.unknown()).nullish(),
   }),
   z.object({ type: z.literal('query_tool_docs'), server: name, tool: name.nullish(), detail }),
   z.object({
