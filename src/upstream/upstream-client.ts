@@ -50,9 +50,7 @@ export class UpstreamClient {
   readonly #logger: Logger;
   readonly #options: UpstreamClientOptions;
   /** The connection that serves requests, while starting or running. */
-  #current:
-    | { connection: UpstreamConnection; ready: Promise<UpstreamConnection>; running: boolean }
-    | undefined;
+  #current: { connection: UpstreamConnection; ready: Promise<UpstreamConnection> } | undefined;
   /** Every connection whose process may still run (including ones being stopped). */
   readonly #live = new Set<UpstreamConnection>();
   #latest: UpstreamConnection | undefined;
@@ -111,13 +109,14 @@ export class UpstreamClient {
     args: Record<string, unknown> = {},
     options: CallToolOptions = {},
   ): Promise<CallToolResult> {
-    // A running server is used at once, without waiting a turn for a settled promise.
-    const connection = this.#running() ?? (await this.#connection());
+    const connection = await this.#connection();
     const timeoutMs = options.timeoutMs ?? this.#options.callTimeoutMs;
-    // A per-call signal: the SDK adds a listener to the signal of each request and never
-    // removes it, so the caller's long-lived signal must not be handed to it.
+    // A per-call controller, so that a long-lived caller signal does not collect one
+    // listener per call inside the SDK.
     const controller = new AbortController();
-    const unlink = linkAbort(options.signal, controller);
+    const forward = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    options.signal?.addEventListener('abort', forward, { once: true });
     try {
       const result = await connection.client.callTool(
         { name, arguments: args },
@@ -135,7 +134,7 @@ export class UpstreamClient {
         timeoutMs,
       });
     } finally {
-      unlink();
+      options.signal?.removeEventListener('abort', forward);
     }
   }
 
@@ -144,12 +143,6 @@ export class UpstreamClient {
     this.#closed = true;
     this.#current = undefined;
     await Promise.all([...this.#live].map((connection) => connection.close()));
-  }
-
-  /** The current connection if it has started and is still up. */
-  #running(): UpstreamConnection | undefined {
-    const current = this.#closed ? undefined : this.#current;
-    return current?.running ? current.connection : undefined;
   }
 
   #connection(): Promise<UpstreamConnection> {
@@ -170,7 +163,7 @@ export class UpstreamClient {
     this.#latest = connection;
     connection.onExit = (expected) => this.#onExit(connection, expected);
     const ready = this.#start(connection);
-    this.#current = { connection, ready, running: false };
+    this.#current = { connection, ready };
     return ready;
   }
 
@@ -206,7 +199,6 @@ export class UpstreamClient {
       { pid: connection.pid, command: commandLine(this.definition) },
       'MCP server started',
     );
-    if (this.#current?.connection === connection) this.#current.running = true;
     return connection;
   }
 
@@ -242,35 +234,6 @@ export class UpstreamClient {
         : 'it will be restarted on next use';
     return requestFailure(this.name, failureView(connection), error, { ...context, restart });
   }
-}
-
-/**
- * The calls in flight per caller signal, so that one listener per signal (e.g. one per
- * run_python cell) forwards its abort, rather than one added and removed per call.
- */
-const linkedCalls = new WeakMap<AbortSignal, Set<AbortController>>();
-
-/** Aborts `controller` when `signal` aborts (at once if it has); returns the unlink. */
-function linkAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (!signal) return () => undefined;
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => undefined;
-  }
-  const calls = linkedCalls.get(signal) ?? watchSignal(signal);
-  calls.add(controller);
-  return () => calls.delete(controller);
-}
-
-function watchSignal(signal: AbortSignal): Set<AbortController> {
-  const calls = new Set<AbortController>();
-  linkedCalls.set(signal, calls);
-  const abortAll = (): void => {
-    for (const call of calls) call.abort(signal.reason);
-    calls.clear();
-  };
-  signal.addEventListener('abort', abortAll, { once: true });
-  return calls;
 }
 
 function failureView(connection: UpstreamConnection): FailedConnection {
