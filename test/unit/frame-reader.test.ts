@@ -93,6 +93,16 @@ describe('FrameReader: valid frames', () => {
     });
   }
 
+  it('delivers an rpc_request payload without an own __proto__ key', () => {
+    const r = reader();
+    r.pushLine(
+      '{"type":"rpc_request","id":3,"execId":7,"payload":{"__proto__":{"x":1},"type":"list_servers"}}',
+    );
+    expect(r.invalid).toEqual([]);
+    const frame = r.frames[0];
+    expect(frame?.type === 'rpc_request' && Object.keys(frame.payload)).toEqual(['type']);
+  });
+
   it('delivers frames in order when several arrive in one chunk', () => {
     const r = reader();
     r.push(

@@ -107,6 +107,37 @@ describe('sandboxRpcHandler', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses arguments that are not an object, and drops an own __proto__ key', async () => {
+    const rpc = handler(['everything']);
+    for (const [value, kind] of [
+      [['x'], 'array'],
+      ['x', 'string'],
+      [3, 'number'],
+    ] as const) {
+      await expect(
+        rpc(
+          { type: 'call_tool', server: 'everything', tool: 'echo', arguments: value },
+          cellSignal,
+        ),
+      ).rejects.toThrow(
+        `Invalid 'call_tool' request: arguments Invalid input: expected record, received ${kind}`,
+      );
+    }
+    expect(calls).toEqual([]);
+    const args = JSON.parse('{"__proto__":{"isAdmin":true},"text":"hi"}') as Record<
+      string,
+      unknown
+    >;
+    await rpc(
+      { type: 'call_tool', server: 'everything', tool: 'echo', arguments: args },
+      cellSignal,
+    );
+    const forwarded = calls[0]?.args as Record<string, unknown>;
+    expect(Object.keys(forwarded)).toEqual(['text']);
+    expect(Object.getPrototypeOf(forwarded)).toBe(Object.prototype);
+    expect(JSON.stringify(forwarded)).toBe('{"text":"hi"}');
+  });
+
   it('answers docs for loaded servers and, from the catalog, for known unloaded ones', async () => {
     const rpc = handler(['everything']);
     const full = await rpc(
