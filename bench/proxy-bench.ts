@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerDefinition } from '../src/config/servers-config.js';
 import { createLogger } from '../src/logger.js';
 import { UpstreamClient } from '../src/upstream/upstream-client.js';
 import { checkResult, type Failures } from './bridge-bench.js';
@@ -296,9 +297,23 @@ export interface DirectFigures {
   bridgeClient: Summary;
 }
 
-function echoText(result: CallToolResult): string {
-  const first = result.content[0];
+/** The text of an echo result ('' for anything else). */
+export function echoText(result: CallToolResult | undefined): string {
+  const first = result?.content[0];
   return first?.type === 'text' ? first.text : '';
+}
+
+/** server-everything as the bridge's servers config would define it. */
+export function everythingDefinition(name = 'everything'): ServerDefinition {
+  return {
+    name,
+    command: process.execPath,
+    args: [EVERYTHING_BIN],
+    env: {},
+    cwd: undefined,
+    description: undefined,
+    source: 'bench',
+  };
 }
 
 /**
@@ -315,18 +330,7 @@ export async function directCalls(
     stderr: 'pipe',
   });
   const sdk = new Client({ name: 'run-python-bench-direct', version: '0.0.0' });
-  const bridgeClient = new UpstreamClient(
-    {
-      name: 'everything',
-      command: process.execPath,
-      args: [EVERYTHING_BIN],
-      env: {},
-      cwd: undefined,
-      description: undefined,
-      source: 'bench',
-    },
-    createLogger('warn'),
-  );
+  const bridgeClient = new UpstreamClient(everythingDefinition(), createLogger('warn'));
   try {
     await sdk.connect(transport);
     const viaSdk = async () =>

@@ -32,7 +32,6 @@ import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FrameReader, encodeFrame } from '../src/channel/frame-reader.js';
 import type { RpcRequestFrame } from '../src/channel/frames.js';
-import type { ServerDefinition } from '../src/config/servers-config.js';
 import { createLogger } from '../src/logger.js';
 import { prepareCallServers } from '../src/proxy/call-servers.js';
 import type { ToolCaller } from '../src/proxy/sandbox-rpc.js';
@@ -41,7 +40,7 @@ import { RpcGate, type RpcHandler } from '../src/session/rpc-gate.js';
 import { SavedToolStore } from '../src/state/saved-tools.js';
 import { UpstreamClient } from '../src/upstream/upstream-client.js';
 import { UpstreamRegistry } from '../src/upstream/upstream-registry.js';
-import { EVERYTHING_BIN } from './proxy-bench.js';
+import { EVERYTHING_BIN, echoText, everythingDefinition } from './proxy-bench.js';
 import { summarize, type Summary } from './stats.js';
 
 const SETTINGS = {
@@ -88,21 +87,6 @@ interface Sample {
 
 /** One call; resolves with its start time and its end time (when the answer exists). */
 type Path = () => Promise<{ start: number; end: number; text: string }>;
-
-const definition = (name: string): ServerDefinition => ({
-  name,
-  command: process.execPath,
-  args: [EVERYTHING_BIN],
-  env: {},
-  cwd: undefined,
-  description: undefined,
-  source: 'bench',
-});
-
-function echoText(result: CallToolResult | undefined): string {
-  const first = result?.content[0];
-  return first?.type === 'text' ? first.text : '';
-}
 
 /**
  * The host path as LiveSandbox runs it: FrameReader → (rpc_request for the running cell)
@@ -264,8 +248,8 @@ async function main(): Promise<void> {
     stderr: 'pipe',
   });
   const sdk = new Client({ name: 'rpc-path-bench', version: '0.0.0' });
-  const bridgeClient = new UpstreamClient(definition('everything'), logger);
-  const registry = new UpstreamRegistry([definition('everything')], logger);
+  const bridgeClient = new UpstreamClient(everythingDefinition(), logger);
+  const registry = new UpstreamRegistry([everythingDefinition()], logger);
   try {
     await sdk.connect(transport);
     // The bridge lists a server's tools before a cell may call it; the SDK client then
@@ -273,7 +257,7 @@ async function main(): Promise<void> {
     await sdk.listTools();
     await bridgeClient.tools();
     const catalog = new ServerCatalog({
-      definitions: [definition('everything')],
+      definitions: [everythingDefinition()],
       lister: registry,
       stateDir,
       logger,
