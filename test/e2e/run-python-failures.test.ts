@@ -68,6 +68,21 @@ describeEachEngine('run_python when the sandbox goes away', (engine) => {
     expect(await waitFor(onlyFresh, 5000)).toBe(true);
   });
 
+  it('reports user code that closes the runner channel as lost state; the next call runs fresh', async () => {
+    await bridge.run({ code: 'marker = "before closing"' });
+    const id = await runningSandbox(bridge);
+    // Every descriptor but stdio: the runner's copy of stdout or the socket lane, its readers.
+    const closed = await bridge.run({ code: 'import os\nos.closerange(3, 65536)' });
+    const payload = payloadOf(closed);
+    expect(payload.status, describeResult(closed)).toBe('error');
+    expect(payload.error).toMatch(/state was lost/);
+
+    const next = await bridge.run({ code: STATE_PROBE });
+    expect(statusOf(next), describeResult(next)).toBe('success');
+    expect(payloadOf(next).stdout).toEqual(['False']);
+    expect(await runningSandbox(bridge)).not.toBe(id);
+  });
+
   it('announces a container removed between calls as a state reset on the next call', async () => {
     await bridge.run({ code: 'marker = "before the removal"' });
     const id = await runningSandbox(bridge);
