@@ -88,13 +88,16 @@ export async function bootSandbox(options: {
       logger,
     );
 
-  let lane = blueprint.socketLane ? await openLane(logger) : undefined;
+  const offerLane = blueprint.socketLane && !refusedLane.has(options.docker);
+  let lane = offerLane ? await openLane(logger) : undefined;
   let container: SandboxContainer;
   try {
     container = await launch(lane?.hostDir);
   } catch (error: unknown) {
     if (!lane) throw error;
-    // E.g. an engine in a VM or with a private /tmp cannot mount the folder: go without.
+    // E.g. an engine in a VM or with a private /tmp cannot mount the folder: go without,
+    // from now on, rather than pay a failed create at every start.
+    refusedLane.add(options.docker);
     logger.warn({ err: errorMessage(error) }, 'socket lane: the engine refused it; using stdio');
     await lane.close();
     lane = undefined;
@@ -153,6 +156,9 @@ export async function bootSandbox(options: {
     },
   };
 }
+
+/** Engines that refused to mount a lane folder (see the fallback in bootSandbox). */
+const refusedLane = new WeakSet<Dockerode>();
 
 async function openLane(logger: Logger): Promise<SocketLane | undefined> {
   try {

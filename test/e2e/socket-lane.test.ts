@@ -94,7 +94,6 @@ describeEachEngine('socket lane', (engine) => {
   });
 
   it('falls back to stdin/stdout when the engine refuses the mount or the socket is out of reach', async () => {
-    const docker = dockerClient(engine.dockerHost);
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'lane-e2e-'));
     cleanups.push(() => Promise.resolve(rmSync(stateDir, { recursive: true, force: true })));
     const config = loadConfig({
@@ -115,9 +114,10 @@ describeEachEngine('socket lane', (engine) => {
       },
     });
     const blueprints = {
-      // As an engine in a VM: the folder does not exist where the engine looks.
+      // As an engine in a VM: the folder does not exist where the engine looks. (Under a
+      // file, so that no engine can create it, as some do for a missing bind source.)
       refused: withLaneMount((mount) =>
-        mount.Type === 'bind' ? { ...mount, Source: '/nonexistent/mcp-bridge-lane' } : mount,
+        mount.Type === 'bind' ? { ...mount, Source: '/etc/hostname/mcp-bridge-lane' } : mount,
       ),
       // Accepted at create, refused when the runtime sets the container up.
       failsAtStart: withLaneMount((mount) =>
@@ -128,7 +128,8 @@ describeEachEngine('socket lane', (engine) => {
         mount.Type === 'bind' ? { ...mount, Target: '/run/elsewhere' } : mount,
       ),
     };
-    for (const [name, blueprint] of Object.entries(blueprints)) {
+    /** Starts a sandbox, runs one cell, and says which channel it took. */
+    const channelOf = async (docker: Dockerode, blueprint: SandboxBlueprint, name: string) => {
       const sandbox = await LiveSandbox.start({
         docker,
         blueprint,
@@ -138,17 +139,29 @@ describeEachEngine('socket lane', (engine) => {
         onDeath: () => undefined,
       });
       try {
-        expect(sandbox.channel, name).toBe('stdio');
         const result = await sandbox.execute({
           code: 'print(6 * 7)',
           timeoutMs: 10_000,
           maxOutputChars: 4096,
         });
         expect(result, name).toMatchObject({ outcome: 'completed', stdout: '42\n' });
+        return sandbox.channel;
       } finally {
         await sandbox.destroy();
       }
+    };
+    // A client per case: an engine that refused the mount is not asked again.
+    const clients = new Map<string, Dockerode>();
+    for (const [name, blueprint] of Object.entries(blueprints)) {
+      const docker = dockerClient(engine.dockerHost);
+      clients.set(name, docker);
+      expect(await channelOf(docker, blueprint, name), name).toBe('stdio');
     }
+    const refusedBefore = clients.get('refused');
+    expect(refusedBefore).toBeDefined();
+    if (refusedBefore) expect(await channelOf(refusedBefore, real, 'again')).toBe('stdio');
+    const unreachableBefore = clients.get('unreachable');
+    if (unreachableBefore) expect(await channelOf(unreachableBefore, real, 'next')).toBe('socket');
     // Every lane folder of this process is gone once its sandbox is.
     const mine = readdirSync(os.tmpdir()).filter((entry) =>
       entry.startsWith(`mcp-bridge-lane-${process.pid}-`),
