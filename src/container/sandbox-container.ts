@@ -28,11 +28,13 @@ export class SandboxContainer {
   readonly #socket: Duplex;
   readonly #logger: Logger;
   #destroyed: Promise<void> | undefined;
-  /** Set when the launch failed: nothing more is reported. */
-  #muted = false;
-  /** Until the launch succeeded, the end of the stream is held back (it may be a failure). */
-  #endedDuringLaunch: (() => void) | undefined;
+  /**
+   * Until start() succeeded the end of the stream is held back: it may be the launch
+   * failing, which the caller learns from launch() itself (and may then launch another
+   * container with the same streams). It is never reported for a failed launch.
+   */
   #launching = true;
+  #endedDuringLaunch: (() => void) | undefined;
 
   private constructor(container: Dockerode.Container, socket: Duplex, logger: Logger) {
     this.id = container.id;
@@ -60,19 +62,17 @@ export class SandboxContainer {
       );
     }
     const log = logger.child({ container: container.id.slice(0, 12) });
-    let sandbox: SandboxContainer | undefined;
+    let socket: Duplex | undefined;
     try {
-      const socket = await attachHijacked(docker, container.id);
-      sandbox = new SandboxContainer(container, socket, log);
+      socket = await attachHijacked(docker, container.id);
+      const sandbox = new SandboxContainer(container, socket, log);
       sandbox.#wire(streams);
       await container.start();
       sandbox.#launched();
       return sandbox;
     } catch (error: unknown) {
-      // A container that failed to launch reports nothing (its stream ends as it fails or
-      // is removed): the caller has the error, and may launch another with the same streams.
-      if (sandbox) sandbox.#muted = true;
       await container.remove({ force: true }).catch(() => undefined);
+      socket?.destroy();
       throw new SandboxStartError(`Could not start the sandbox container: ${errorMessage(error)}`, {
         cause: error,
       });
@@ -85,14 +85,12 @@ export class SandboxContainer {
     );
     let ended = false;
     const end = (reason: string) => {
-      if (ended || this.#muted) return;
+      if (ended) return;
       ended = true;
       if (this.#launching) this.#endedDuringLaunch = () => streams.onEnd(reason);
       else streams.onEnd(reason);
     };
-    this.#socket.on('data', (chunk: Buffer) => {
-      if (!this.#muted) demuxer.push(chunk);
-    });
+    this.#socket.on('data', (chunk: Buffer) => demuxer.push(chunk));
     this.#socket.on('end', () => end('its output ended: the container exited or was removed'));
     this.#socket.on('close', () => end('the attach connection closed'));
     this.#socket.on('error', (error) => end(`the attach connection failed: ${error.message}`));
