@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { MountFact, SandboxFacts } from '../../src/channel/frames.js';
+import type { MountFact } from '../../src/channel/frames.js';
 import type { PackagesConfig } from '../../src/config/executor-env.js';
 import {
   buildContainerCreateOptions,
@@ -34,6 +34,7 @@ import {
 import { parsePackageSpec } from '../../src/packages/package-spec.js';
 import { storeVolumeDriverOptions } from '../../src/packages/package-store.js';
 import type { DependencyInstaller } from '../../src/server/dependencies.js';
+import { confinedFacts } from '../support/sandbox-facts.js';
 
 const MiB = 1024 * 1024;
 
@@ -677,51 +678,27 @@ describe('the sandbox and the store', () => {
   };
   const writable = { ...dockerStore, options: ['rw', 'relatime', 'rw'] };
 
-  function facts(mounts: MountFact[]): SandboxFacts {
-    return {
-      uid: 65534,
-      gid: 65534,
-      groups: [],
-      capEff: '0000000000000000',
-      capPrm: '0000000000000000',
-      capBnd: '0000000000000000',
-      capAmb: '0000000000000000',
-      capInh: '0000000000000000',
-      noNewPrivs: 1,
-      seccomp: 2,
-      mounts,
-      memoryLimitBytes: 512 * MiB,
-      memorySwapLimitBytes: 512 * MiB,
-      pidsLimit: 128,
-      netInterfaces: ['lo'],
-      cwd: '/workspace',
-      home: '/workspace',
-      rlimitNproc: hardening.nproc,
-      rlimitNofile: hardening.nofile,
-      errors: [],
-    };
-  }
   const withStore = { ...sandbox, packagesVolume: 'store' };
 
   it('accepts the read-only store on both engines', () => {
-    expect(verifyHardening(facts([...base, dockerStore]), withStore)).toEqual([]);
-    expect(verifyHardening(facts([...base, podmanStore]), withStore)).toEqual([]);
+    expect(verifyHardening(confinedFacts([...base, dockerStore]), withStore)).toEqual([]);
+    expect(verifyHardening(confinedFacts([...base, podmanStore]), withStore)).toEqual([]);
   });
 
   it('flags a writable store, once', () => {
-    expect(verifyHardening(facts([...base, writable]), withStore)).toEqual([
+    expect(verifyHardening(confinedFacts([...base, writable]), withStore)).toEqual([
       'the package store /packages is writable, expected read-only',
     ]);
   });
 
   it('flags a store that was asked for and is missing', () => {
-    expect(verifyHardening(facts(base), withStore)).toEqual([
+    expect(verifyHardening(confinedFacts(base), withStore)).toEqual([
       'the package store is not mounted at /packages',
     ]);
   });
 
   it('still flags a writable /packages nobody asked for', () => {
-    expect(verifyHardening(facts([...base, writable]), sandbox)).toEqual([
+    expect(verifyHardening(confinedFacts([...base, writable]), sandbox)).toEqual([
       'writable mount /packages (ext4) that we did not ask for',
     ]);
   });

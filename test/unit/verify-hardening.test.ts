@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MountFact, SandboxFacts } from '../../src/channel/frames.js';
 import { hardeningDefaults, type HardeningSettings } from '../../src/container/hardening.js';
 import { tmpfsSizeBytes, verifyHardening } from '../../src/container/verify-hardening.js';
+import { confinedFacts } from '../support/sandbox-facts.js';
 
 const MiB = 1024 * 1024;
 
@@ -107,29 +108,7 @@ const settings: HardeningSettings = {
 };
 
 function facts(mountinfo: string, overrides: Partial<SandboxFacts> = {}): SandboxFacts {
-  return {
-    uid: 65534,
-    gid: 65534,
-    groups: [65534],
-    capEff: '0000000000000000',
-    capPrm: '0000000000000000',
-    capBnd: '0000000000000000',
-    capAmb: '0000000000000000',
-    capInh: '0000000000000000',
-    noNewPrivs: 1,
-    seccomp: 2,
-    mounts: parseMountinfo(mountinfo),
-    memoryLimitBytes: 512 * MiB,
-    memorySwapLimitBytes: 512 * MiB,
-    pidsLimit: 128,
-    netInterfaces: ['lo'],
-    cwd: '/workspace',
-    home: '/workspace',
-    rlimitNproc: 16384,
-    rlimitNofile: 4096,
-    errors: [],
-    ...overrides,
-  };
+  return confinedFacts(parseMountinfo(mountinfo), overrides);
 }
 
 function withMount(mountinfo: string, target: string, replace: (mount: MountFact) => MountFact) {
