@@ -435,22 +435,22 @@ describe('describeRun', () => {
 describe('PackageManager', () => {
   const engine = { docker: {} as Dockerode, kind: 'docker' as const };
 
+  /** An installer run that installed tinypkg 0.1.0. */
+  function installedTinypkg(durationMs: number): InstallerRun {
+    const tinypkg = { name: 'tinypkg', version: '0.1.0' };
+    return {
+      outcome: 'finished',
+      exitCode: 0,
+      result: { ok: true, installed: [tinypkg], requested: tinypkg },
+      output: '',
+      error: undefined,
+      durationMs,
+    };
+  }
+
   function manager(
     overrides: Partial<PackagesConfig> = {},
-    runInstaller = vi.fn((): Promise<InstallerRun> =>
-      Promise.resolve({
-        outcome: 'finished',
-        exitCode: 0,
-        result: {
-          ok: true,
-          installed: [{ name: 'tinypkg', version: '0.1.0' }],
-          requested: { name: 'tinypkg', version: '0.1.0' },
-        },
-        output: '',
-        error: undefined,
-        durationMs: 10,
-      }),
-    ),
+    runInstaller = vi.fn((): Promise<InstallerRun> => Promise.resolve(installedTinypkg(10))),
   ) {
     const docker = {
       getVolume: () => ({ inspect: () => Promise.resolve({}) }),
@@ -552,18 +552,7 @@ describe('PackageManager', () => {
         error: undefined,
         durationMs: 5,
       },
-      {
-        outcome: 'finished',
-        exitCode: 0,
-        result: {
-          ok: true,
-          installed: [{ name: 'tinypkg', version: '0.1.0' }],
-          requested: { name: 'tinypkg', version: '0.1.0' },
-        },
-        output: '',
-        error: undefined,
-        durationMs: 5,
-      },
+      installedTinypkg(5),
     ];
     const runInstaller = vi.fn(() => Promise.resolve(outcomes.shift() as InstallerRun));
     const { packages } = manager({}, runInstaller);
