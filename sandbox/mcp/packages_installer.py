@@ -112,31 +112,30 @@ def pip_supports_report():
     return parts >= [22, 2]
 
 
-def read_metadata_name(dist_info):
+def read_metadata_field(dist_info, field):
+    """The value of `field` (lower case) in the METADATA headers, or None."""
     try:
         with open(os.path.join(dist_info, "METADATA"), encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.lower().startswith("name:"):
+                if line.lower().startswith(field + ":"):
                     return line.split(":", 1)[1].strip()
                 if not line.strip():
-                    break
+                    break  # the headers end at the first blank line
     except OSError:
         pass
+    return None
+
+
+def read_metadata_name(dist_info):
+    name = read_metadata_field(dist_info, "name")
+    if name is not None:
+        return name
     # name-version.dist-info
     return os.path.basename(dist_info)[: -len(".dist-info")].rsplit("-", 1)[0]
 
 
 def read_metadata_version(dist_info):
-    try:
-        with open(os.path.join(dist_info, "METADATA"), encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.lower().startswith("version:"):
-                    return line.split(":", 1)[1].strip()
-                if not line.strip():
-                    break
-    except OSError:
-        pass
-    return ""
+    return read_metadata_field(dist_info, "version") or ""
 
 
 def dist_infos(folder):
