@@ -8,6 +8,8 @@ type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
 /** One cell in flight: its output so far, its timers, and the one way it ends. */
 export class PendingExecution {
   readonly id: number;
+  /** The secret the cell's `done` frame must carry (docs/protocol.md). */
+  readonly doneToken: string;
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly startedAt = performance.now();
@@ -15,16 +17,18 @@ export class PendingExecution {
   #timers: NodeJS.Timeout[] = [];
   #settle: ((result: ExecutionResult) => void) | undefined;
 
-  /** The cell's way to the MCP servers; undefined when the call loaded none. */
-  readonly rpc: RpcGate | undefined;
+  /** The cell's way to the MCP servers (it refuses everything when the call loaded none). */
+  readonly rpc: RpcGate;
 
   constructor(
     id: number,
+    doneToken: string,
     maxOutputChars: number,
-    rpc: RpcGate | undefined,
+    rpc: RpcGate,
     settle: (result: ExecutionResult) => void,
   ) {
     this.id = id;
+    this.doneToken = doneToken;
     this.rpc = rpc;
     this.stdout = new OutputCollector(maxOutputChars);
     this.stderr = new OutputCollector(maxOutputChars);
@@ -49,7 +53,7 @@ export class PendingExecution {
     if (!settle) return;
     this.#settle = undefined;
     this.#timers.forEach(clearTimeout);
-    this.rpc?.close();
+    this.rpc.close();
     settle({
       ...ending,
       stdout: this.stdout.text(dropped?.stdout),
