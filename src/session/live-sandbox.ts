@@ -1,8 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { MAX_QUEUED_BYTES } from '../channel/bounded-writer.js';
 import type {
-  DoneFrame,
   ExecuteServer,
   ExitedFrame,
   RpcRequestFrame,
@@ -11,13 +9,12 @@ import type {
   SandboxFacts,
   SandboxFrame,
 } from '../channel/frames.js';
-import { formatByteSize } from '../config/byte-size.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
 import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
-import { describeSandboxDeath } from './death-reason.js';
+import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
 import { PendingExecution } from './pending-execution.js';
-import { RpcGate, type RpcHandler } from './rpc-gate.js';
+import { RpcGate, refuseWithoutServers, type RpcHandler } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
 import type { ChannelKind, SandboxLink } from './sandbox-link.js';
 import type { SandboxLog } from './sandbox-log.js';
@@ -152,26 +149,19 @@ export class LiveSandbox {
       });
     }
     const id = this.#nextId++;
-    const doneToken = randomBytes(16).toString('hex');
     return new Promise<ExecutionResult>((resolve) => {
       const gate = new RpcGate(request.rpc ?? refuseWithoutServers);
-      const execution = new PendingExecution(
-        id,
-        doneToken,
-        request.maxOutputChars,
-        gate,
-        (result) => {
-          if (this.#current === execution) this.#current = undefined;
-          resolve(result);
-        },
-      );
+      const execution = new PendingExecution(id, request.maxOutputChars, gate, (result) => {
+        if (this.#current === execution) this.#current = undefined;
+        resolve(result);
+      });
       this.#current = execution;
       execution.after(request.timeoutMs, () => this.#interrupt(execution));
       const { code, maxOutputChars, servers } = request;
       this.#send({
         type: 'execute',
         id,
-        doneToken,
+        doneToken: execution.doneToken,
         code,
         maxOutputChars,
         ...(servers?.length ? { servers } : {}),
@@ -206,9 +196,7 @@ export class LiveSandbox {
         outcome: 'timeout',
         exitCode: undefined,
         durationMs: execution.elapsedMs(),
-        lostReason: unread
-          ? `The sandbox stopped reading its channel (what the bridge sent it, the interrupt too, was still waiting ${grace}s after the timeout), so it was killed and restarted: ${STATE_LOST}`
-          : `The code ignored the interrupt for ${grace}s (e.g. a long C-level loop), so the sandbox was killed and restarted: ${STATE_LOST}`,
+        lostReason: timeoutKillMessage(grace, unread),
         outOfMemory: false,
       });
       void this.#link.destroy();
@@ -223,11 +211,8 @@ export class LiveSandbox {
         if (current?.id === frame.id) current[frame.type].append(frame.data);
         return;
       case 'done':
-        if (current?.id !== frame.id) return;
-        // Security: only the runner knows the cell's token; user code can write a
-        // `done` to the channel but not end its own call (and its timeout) early.
-        if (sameToken(frame.token, current.doneToken)) finishFromDone(current, frame);
-        else this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
+        if (current?.id === frame.id && !current.finishFromDone(frame))
+          this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;
       case 'exited':
         if (frame.nonce === this.#nonce) this.#exited = frame;
@@ -276,7 +261,7 @@ export class LiveSandbox {
       outcome: 'died',
       exitCode: undefined,
       durationMs: execution.elapsedMs(),
-      lostReason: `The sandbox stopped reading its channel: more than ${formatByteSize(MAX_QUEUED_BYTES)} of frames were waiting for it (its code kept the runner from reading, or asked for more than it read), so it was killed and restarted: ${STATE_LOST}`,
+      lostReason: stoppedReadingMessage(MAX_QUEUED_BYTES),
       outOfMemory: false,
     });
     void this.#link.destroy();
@@ -306,32 +291,4 @@ export class LiveSandbox {
       void this.#link.destroy();
     });
   }
-}
-
-const STATE_LOST = 'the session state (variables, imports) was lost.';
-
-/** A call with no servers still gets an answer: this one. */
-const refuseWithoutServers = (): Promise<never> =>
-  Promise.reject(
-    new Error(
-      "No MCP servers are loaded in this call: list them in run_python's `servers` argument.",
-    ),
-  );
-
-/** Compares the cell's token in constant time (the sandbox is the other party). */
-function sameToken(received: string, expected: string): boolean {
-  const a = Buffer.from(received);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function finishFromDone(execution: PendingExecution, frame: DoneFrame): void {
-  const ending = { durationMs: frame.durationMs, lostReason: undefined, outOfMemory: false };
-  const outcome =
-    frame.outcome === 'interrupted' && execution.timedOut
-      ? 'timeout'
-      : frame.outcome === 'completed'
-        ? 'completed'
-        : 'exception';
-  execution.finish({ ...ending, outcome, exitCode: frame.exitCode }, frame.dropped);
 }

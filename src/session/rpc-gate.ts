@@ -9,6 +9,14 @@ export type RpcHandler = (
   signal: AbortSignal,
 ) => Promise<Record<string, unknown>>;
 
+/** The handler of a call that loaded no servers: every request gets this error. */
+export const refuseWithoutServers: RpcHandler = () =>
+  Promise.reject(
+    new Error(
+      "No MCP servers are loaded in this call: list them in run_python's `servers` argument.",
+    ),
+  );
+
 export type RpcAnswer =
   { success: true; payload: Record<string, unknown> } | { success: false; error: string };
 
