@@ -30,8 +30,9 @@ class Cell(NamedTuple):
     code: str
     max_output_chars: int
     servers: tuple[ServerSpec, ...] = ()
-    # Echoed in `done`: the host ignores a `done` without it, so user code (which never
-    # gets this tuple handed to it) cannot end its own call early by writing one.
+    # Echoed in `done`: the host ignores a `done` without it, so user code, which is never
+    # handed this tuple, cannot end its call early by writing one (code that digs it out
+    # of the runner's memory can: docs/protocol.md, "Limits and trust").
     done_token: str = ""
 
     @classmethod
@@ -46,7 +47,7 @@ class Cell(NamedTuple):
             raise ValueError("'maxOutputChars' must be a non-negative integer")
         token = frame.get("doneToken", "")
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
-            raise ValueError(f"'doneToken' must be a string of at most {MAX_TOKEN_CHARS} characters")
+            raise ValueError(f"'doneToken' must be a string of at most {MAX_TOKEN_CHARS} chars")
         cell_id = positive_int(frame, "id")
         servers = parse_servers(frame.get("servers"), lambda m: warn(f"execute {cell_id}: {m}"))
         return cls(cell_id, code, budget, servers, token)
