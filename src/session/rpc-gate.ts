@@ -27,8 +27,9 @@ export const RPC_LIMITS = {
   total: 10_000,
   /**
    * Requests of one cell refused for the two limits above that still get an answer;
-   * later ones are dropped unanswered. An honest runner never gets here: it holds its
-   * requests back at the in-flight limit, and stops at the first refusal of the total.
+   * later ones are dropped unanswered (the runner's call fails when its cell ends). The
+   * runner holds its requests back at the in-flight limit, so only code that ignores a
+   * thousand refusals of the total gets here.
    */
   refused: 1_000,
 } as const;
