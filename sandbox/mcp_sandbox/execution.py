@@ -22,6 +22,7 @@ from .servers import ServerSpec, Warn, parse_servers
 RUNNER_FILES = os.path.dirname(__file__) + os.sep  # "/sandbox/mcp_sandbox/"
 CO_COROUTINE = 0x0080  # inspect.CO_COROUTINE, without importing inspect
 DEFAULT_MAX_OUTPUT_CHARS = 1 << 20
+MAX_TOKEN_CHARS = 128
 
 
 class Cell(NamedTuple):
@@ -29,6 +30,10 @@ class Cell(NamedTuple):
     code: str
     max_output_chars: int
     servers: tuple[ServerSpec, ...] = ()
+    # Echoed in `done`: the host ignores a `done` without it, so user code, which is never
+    # handed this tuple, cannot end its call early by writing one (code that digs it out
+    # of the runner's memory can: docs/protocol.md, "Limits and trust").
+    done_token: str = ""
 
     @classmethod
     def from_frame(cls, frame: Frame, warn: Warn) -> Cell:
@@ -40,9 +45,12 @@ class Cell(NamedTuple):
         budget = frame.get("maxOutputChars", DEFAULT_MAX_OUTPUT_CHARS)
         if type(budget) is not int or budget < 0:
             raise ValueError("'maxOutputChars' must be a non-negative integer")
+        token = frame.get("doneToken", "")
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise ValueError(f"'doneToken' must be a string of at most {MAX_TOKEN_CHARS} chars")
         cell_id = positive_int(frame, "id")
         servers = parse_servers(frame.get("servers"), lambda m: warn(f"execute {cell_id}: {m}"))
-        return cls(cell_id, code, budget, servers)
+        return cls(cell_id, code, budget, servers, token)
 
 
 # Prepares the namespace for a cell (MCP proxies); runs before the cell, outside it.
@@ -110,6 +118,7 @@ class Executor:
         return {
             "type": "done",
             "id": cell.id,
+            "token": cell.done_token,
             "exitCode": exit_code,
             "outcome": outcome,
             "dropped": dropped,

@@ -53,9 +53,13 @@ export const outputFrameSchema = z.object({
   data: z.string(),
 });
 
+/** The per-cell secret an `execute` frame carries and its `done` frame echoes. */
+const doneToken = z.string().max(128);
+
 export const doneFrameSchema = z.object({
   type: z.literal('done'),
   id: executionId,
+  token: doneToken,
   exitCode: z.number().int().min(-255).max(255),
   outcome: z.enum(['completed', 'exception', 'interrupted']),
   dropped: z.object({ stdout: count, stderr: count }),
@@ -98,6 +102,7 @@ export type DoneFrame = z.infer<typeof doneFrameSchema>;
 export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type OutputFrame = z.infer<typeof outputFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
+export type LogFrame = z.infer<typeof logFrameSchema>;
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */
 export interface SandboxModule {
@@ -126,6 +131,11 @@ export type HostFrame =
   | {
       type: 'execute';
       id: number;
+      /**
+       * A fresh secret per cell that the runner echoes in `done`: a `done` frame forged by
+       * user code, which cannot see it, does not end the call (docs/protocol.md).
+       */
+      doneToken: string;
       code: string;
       maxOutputChars: number;
       servers?: ExecuteServer[];

@@ -11,6 +11,9 @@ export interface ContainerExit {
   engineOomKilled: boolean;
 }
 
+/** The writing side of the attach connection. */
+export type ContainerStdin = Pick<Duplex, 'write' | 'once' | 'destroyed'>;
+
 export interface ContainerStreams {
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
@@ -102,24 +105,12 @@ export class SandboxContainer {
     if (this.#endedDuringLaunch) queueMicrotask(this.#endedDuringLaunch);
   }
 
-  /** Writes to the container's stdin; false means the kernel buffer is full (back-pressure). */
-  write(data: string): boolean {
-    if (this.#socket.destroyed) return false;
-    return this.#socket.write(data);
-  }
-
-  /** Waits until everything written so far has been handed to the OS. */
-  drain(): Promise<void> {
-    if (!this.#socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#socket.off('drain', done);
-        this.#socket.off('close', done);
-        resolve();
-      };
-      this.#socket.once('drain', done);
-      this.#socket.once('close', done);
-    });
+  /**
+   * The container's stdin, to write to (its `write` returns false when the connection's
+   * buffer is full: wait for 'drain'). Only the writing side: output goes to the streams.
+   */
+  get stdin(): ContainerStdin {
+    return this.#socket;
   }
 
   /** The container's exit status, if the engine still knows it. */

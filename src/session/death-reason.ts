@@ -44,3 +44,21 @@ export function describeSandboxDeath(input: {
     outOfMemory: false,
   };
 }
+
+const STATE_LOST = 'the session state (variables, imports) was lost.';
+
+/**
+ * Why the bridge killed a sandbox whose cell outlived its timeout by `graceSeconds`:
+ * `unread` when frames sent to it (the interrupt among them) were still waiting, so it
+ * never saw the interrupt.
+ */
+export function timeoutKillMessage(graceSeconds: number, unread: boolean): string {
+  return unread
+    ? `The sandbox stopped reading its channel (what the bridge sent it, the interrupt too, was still waiting ${graceSeconds}s after the timeout), so it was killed and restarted: ${STATE_LOST}`
+    : `The code ignored the interrupt for ${graceSeconds}s (e.g. a long C-level loop), so the sandbox was killed and restarted: ${STATE_LOST}`;
+}
+
+/** Why the bridge killed a sandbox that left more than `capBytes` of frames unread. */
+export function stoppedReadingMessage(capBytes: number): string {
+  return `The sandbox stopped reading its channel: more than ${formatByteSize(capBytes)} of frames were waiting for it (its code kept the runner from reading, or asked for more than it read), so it was killed and restarted: ${STATE_LOST}`;
+}

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
+import { MAX_QUEUED_BYTES } from '../channel/bounded-writer.js';
 import type {
-  DoneFrame,
   ExecuteServer,
   ExitedFrame,
   RpcRequestFrame,
@@ -11,11 +11,13 @@ import type {
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
-import { describeSandboxDeath } from './death-reason.js';
+import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
+import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
 import { PendingExecution } from './pending-execution.js';
-import { RpcGate, type RpcHandler } from './rpc-gate.js';
+import { RpcGate, refuseWithoutServers, type RpcHandler } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
 import type { ChannelKind, SandboxLink } from './sandbox-link.js';
+import type { SandboxLog } from './sandbox-log.js';
 
 /** What a sandbox needs from the hardening layer, without knowing it. */
 export interface SandboxBlueprint {
@@ -48,9 +50,6 @@ export interface ExecutionResult {
   outOfMemory: boolean;
 }
 
-/** The container's own stderr is diagnostics only; a hostile sandbox must not flood the log. */
-const STDERR_LOG_BUDGET_CHARS = 64 * 1024;
-
 /** Told when the sandbox dies by itself; `duringCall` when a cell was running. */
 export type DeathListener = (reason: string, duringCall: boolean) => void;
 
@@ -62,18 +61,19 @@ export class LiveSandbox {
   readonly ready: ReadyFrame;
   readonly #link: SandboxLink;
   readonly #nonce: string;
+  readonly #log: SandboxLog;
   readonly #logger: Logger;
   readonly #memoryLimitBytes: number;
   readonly #interruptGraceMs: number;
   readonly #onDeath: DeathListener;
   #nextId = 1;
-  #stderrLogBudget = STDERR_LOG_BUDGET_CHARS;
+  readonly #refusedForEndedCells = new Budget(CHANNEL_BUDGETS.refusedForEndedCells);
   #current: PendingExecution | undefined;
   #exited: ExitedFrame | undefined;
   #dead = false;
 
   private constructor(
-    booted: { link: SandboxLink; ready: ReadyFrame; nonce: string },
+    booted: { link: SandboxLink; ready: ReadyFrame; nonce: string; log: SandboxLog },
     options: {
       logger: Logger;
       memoryLimitBytes: number;
@@ -84,6 +84,7 @@ export class LiveSandbox {
     this.#link = booted.link;
     this.ready = booted.ready;
     this.#nonce = booted.nonce;
+    this.#log = booted.log;
     this.#logger = options.logger;
     this.#memoryLimitBytes = options.memoryLimitBytes;
     this.#interruptGraceMs = options.interruptGraceMs;
@@ -106,9 +107,9 @@ export class LiveSandbox {
     });
     booted.route({
       onFrame: (frame) => sandbox.#handleFrame(frame),
-      onStderr: (text) => sandbox.#logStderr(text),
       onEnd: (reason) => sandbox.#handleEnd(reason),
     });
+    booted.link.onOverflow((queuedBytes) => sandbox.#stoppedReading(queuedBytes));
     options.logger.debug(
       {
         python: booted.ready.python,
@@ -149,7 +150,7 @@ export class LiveSandbox {
     }
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
-      const gate = request.rpc ? new RpcGate(request.rpc) : undefined;
+      const gate = new RpcGate(request.rpc ?? refuseWithoutServers);
       const execution = new PendingExecution(id, request.maxOutputChars, gate, (result) => {
         if (this.#current === execution) this.#current = undefined;
         resolve(result);
@@ -160,6 +161,7 @@ export class LiveSandbox {
       this.#send({
         type: 'execute',
         id,
+        doneToken: execution.doneToken,
         code,
         maxOutputChars,
         ...(servers?.length ? { servers } : {}),
@@ -183,13 +185,18 @@ export class LiveSandbox {
     this.#send({ type: 'interrupt', id: execution.id });
     execution.after(this.#interruptGraceMs, () => {
       const grace = this.#interruptGraceMs / 1000;
+      // Frames still waiting for the sandbox: it never read the interrupt at all.
+      const unread = this.#link.backedUp;
       this.#dead = true;
-      this.#onDeath('killed after ignoring an interrupt', true);
+      this.#onDeath(
+        unread ? 'killed: it stopped reading its channel' : 'killed after ignoring an interrupt',
+        true,
+      );
       execution.finish({
         outcome: 'timeout',
         exitCode: undefined,
         durationMs: execution.elapsedMs(),
-        lostReason: `The code ignored the interrupt for ${grace}s (e.g. a long C-level loop), so the sandbox was killed and restarted: the session state (variables, imports) was lost.`,
+        lostReason: timeoutKillMessage(grace, unread),
         outOfMemory: false,
       });
       void this.#link.destroy();
@@ -204,7 +211,8 @@ export class LiveSandbox {
         if (current?.id === frame.id) current[frame.type].append(frame.data);
         return;
       case 'done':
-        if (current?.id === frame.id) finishFromDone(current, frame);
+        if (current?.id === frame.id && !current.finishFromDone(frame))
+          this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;
       case 'exited':
         if (frame.nonce === this.#nonce) this.#exited = frame;
@@ -213,36 +221,50 @@ export class LiveSandbox {
         this.#answerRpc(current, frame);
         return;
       case 'log':
-        this.#logger[frame.level]({ sandbox: true }, frame.message.slice(0, 2000));
+        this.#log.frame(frame);
         return;
       case 'ready':
         return;
     }
   }
 
-  #logStderr(text: string): void {
-    if (this.#stderrLogBudget <= 0) return;
-    this.#stderrLogBudget -= text.length;
-    this.#logger.warn({ stderr: text.slice(0, 2000) }, 'sandbox wrote to its stderr');
-    if (this.#stderrLogBudget <= 0) this.#logger.warn('sandbox stderr: further output not logged');
-  }
-
   /**
    * Security: a request is answered only for the cell that is running and asked for it;
-   * the gate (built from this call's allow-list) decides the rest.
+   * the gate (built from this call's allow-list) decides the rest. Requests for any other
+   * cell are refused within a budget per sandbox, then dropped unanswered.
    */
   #answerRpc(current: PendingExecution | undefined, frame: RpcRequestFrame): void {
-    if (!current || current.id !== frame.execId || !current.rpc) {
-      const error =
-        current?.id === frame.execId
-          ? "No MCP servers are loaded in this call: list them in run_python's `servers` argument."
-          : 'The call that sent this request has ended.';
-      this.#send({ type: 'rpc_response', id: frame.id, success: false, error });
+    if (!current || current.id !== frame.execId) {
+      const answered = this.#refusedForEndedCells.take(1, () =>
+        this.#logger.warn(
+          { refused: CHANNEL_BUDGETS.refusedForEndedCells },
+          'sandbox: further requests for calls that are not running are dropped unanswered',
+        ),
+      );
+      const error = 'The call that sent this request has ended.';
+      if (answered) this.#send({ type: 'rpc_response', id: frame.id, success: false, error });
       return;
     }
     void current.rpc.answer(frame.payload).then((answer) => {
       if (answer && !this.#dead) this.#send({ type: 'rpc_response', id: frame.id, ...answer });
     });
+  }
+
+  /** More than the cap waits for the sandbox: it stopped reading. Replace it. */
+  #stoppedReading(queuedBytes: number): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    const execution = this.#current;
+    this.#logger.warn({ queuedBytes }, 'sandbox stopped reading its channel; killing it');
+    this.#onDeath('it stopped reading its channel', execution !== undefined);
+    execution?.finish({
+      outcome: 'died',
+      exitCode: undefined,
+      durationMs: execution.elapsedMs(),
+      lostReason: stoppedReadingMessage(MAX_QUEUED_BYTES),
+      outOfMemory: false,
+    });
+    void this.#link.destroy();
   }
 
   #handleEnd(reason: string): void {
@@ -269,15 +291,4 @@ export class LiveSandbox {
       void this.#link.destroy();
     });
   }
-}
-
-function finishFromDone(execution: PendingExecution, frame: DoneFrame): void {
-  const ending = { durationMs: frame.durationMs, lostReason: undefined, outOfMemory: false };
-  const outcome =
-    frame.outcome === 'interrupted' && execution.timedOut
-      ? 'timeout'
-      : frame.outcome === 'completed'
-        ? 'completed'
-        : 'exception';
-  execution.finish({ ...ending, outcome, exitCode: frame.exitCode }, frame.dropped);
 }

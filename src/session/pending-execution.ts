@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DoneFrame } from '../channel/frames.js';
 import type { ExecutionResult } from './live-sandbox.js';
 import { OutputCollector } from './output-collector.js';
@@ -8,6 +9,8 @@ type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
 /** One cell in flight: its output so far, its timers, and the one way it ends. */
 export class PendingExecution {
   readonly id: number;
+  /** The secret the cell's `done` frame must carry (docs/protocol.md), fresh per cell. */
+  readonly doneToken = randomBytes(16).toString('hex');
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly startedAt = performance.now();
@@ -15,13 +18,13 @@ export class PendingExecution {
   #timers: NodeJS.Timeout[] = [];
   #settle: ((result: ExecutionResult) => void) | undefined;
 
-  /** The cell's way to the MCP servers; undefined when the call loaded none. */
-  readonly rpc: RpcGate | undefined;
+  /** The cell's way to the MCP servers (it refuses everything when the call loaded none). */
+  readonly rpc: RpcGate;
 
   constructor(
     id: number,
     maxOutputChars: number,
-    rpc: RpcGate | undefined,
+    rpc: RpcGate,
     settle: (result: ExecutionResult) => void,
   ) {
     this.id = id;
@@ -49,11 +52,36 @@ export class PendingExecution {
     if (!settle) return;
     this.#settle = undefined;
     this.#timers.forEach(clearTimeout);
-    this.rpc?.close();
+    this.rpc.close();
     settle({
       ...ending,
       stdout: this.stdout.text(dropped?.stdout),
       stderr: this.stderr.text(dropped?.stderr),
     });
   }
+
+  /**
+   * Ends the cell as its `done` frame says, if the frame carries the cell's token; false
+   * (and nothing happens) if not. Security: user code can write a `done` on the channel,
+   * but it is never handed the token, so it cannot end its call (and its timeout) early.
+   */
+  finishFromDone(frame: DoneFrame): boolean {
+    if (!sameToken(frame.token, this.doneToken)) return false;
+    const outcome =
+      frame.outcome === 'interrupted' && this.timedOut
+        ? 'timeout'
+        : frame.outcome === 'completed'
+          ? 'completed'
+          : 'exception';
+    const ending = { durationMs: frame.durationMs, lostReason: undefined, outOfMemory: false };
+    this.finish({ ...ending, outcome, exitCode: frame.exitCode }, frame.dropped);
+    return true;
+  }
+}
+
+/** Compares in constant time (the sandbox is the other party). */
+function sameToken(received: string, expected: string): boolean {
+  const a = Buffer.from(received);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -9,6 +9,14 @@ export type RpcHandler = (
   signal: AbortSignal,
 ) => Promise<Record<string, unknown>>;
 
+/** The handler of a call that loaded no servers: every request gets this error. */
+export const refuseWithoutServers: RpcHandler = () =>
+  Promise.reject(
+    new Error(
+      "No MCP servers are loaded in this call: list them in run_python's `servers` argument.",
+    ),
+  );
+
 export type RpcAnswer =
   { success: true; payload: Record<string, unknown> } | { success: false; error: string };
 
@@ -17,18 +25,27 @@ export const RPC_LIMITS = {
   inFlight: 64,
   /** Requests one cell may make in all. */
   total: 10_000,
+  /**
+   * Requests of one cell refused for the two limits above that still get an answer;
+   * later ones are dropped unanswered (the runner's call fails when its cell ends). The
+   * runner holds its requests back at the in-flight limit, so only code that ignores a
+   * thousand refusals of the total gets here.
+   */
+  refused: 1_000,
 } as const;
 
 /**
  * Admits one cell's RPC requests within bounds and hands them to the handler. Security:
  * the sandbox decides how many requests it sends, so a loop of requests must hit a limit
- * rather than the host's memory or the upstream servers.
+ * rather than the host's memory or the upstream servers; and past a budget of refusals,
+ * a flood is not even answered.
  */
 export class RpcGate {
   readonly #handler: RpcHandler;
   readonly #cellEnded = new AbortController();
   #inFlight = 0;
   #total = 0;
+  #refused = 0;
   #closed = false;
 
   constructor(handler: RpcHandler) {
@@ -41,14 +58,15 @@ export class RpcGate {
     this.#cellEnded.abort(new Error('the run_python call ended'));
   }
 
+  /** Undefined: no answer is sent (the cell ended, or it is past the refusal budget). */
   async answer(payload: Record<string, unknown>): Promise<RpcAnswer | undefined> {
     if (this.#inFlight >= RPC_LIMITS.inFlight) {
-      return refuse(
+      return this.#refuse(
         `Too many MCP requests in flight (limit ${RPC_LIMITS.inFlight} per call); await some before sending more.`,
       );
     }
     if (this.#total >= RPC_LIMITS.total) {
-      return refuse(
+      return this.#refuse(
         `Too many MCP requests in one call (limit ${RPC_LIMITS.total}); split the work across calls.`,
       );
     }
@@ -64,8 +82,10 @@ export class RpcGate {
     }
     return this.#closed ? undefined : answer;
   }
-}
 
-function refuse(error: string): RpcAnswer {
-  return { success: false, error };
+  #refuse(error: string): RpcAnswer | undefined {
+    this.#refused += 1;
+    if (this.#closed || this.#refused > RPC_LIMITS.refused) return undefined;
+    return { success: false, error };
+  }
 }

@@ -9,12 +9,12 @@ import type { Logger } from '../logger.js';
 import { deferred } from '../util/deferred.js';
 import type { SandboxSources } from './boot-modules.js';
 import type { SandboxBlueprint } from './live-sandbox.js';
-import { SandboxLink } from './sandbox-link.js';
+import { SandboxLink, frameAllowedFrom, type FrameSource } from './sandbox-link.js';
+import { SandboxLog } from './sandbox-log.js';
 
 /** Where a booted sandbox's traffic goes once the handshake is over. */
 export interface SandboxEvents {
   onFrame(frame: SandboxFrame): void;
-  onStderr(text: string): void;
   onEnd(reason: string): void;
 }
 
@@ -22,7 +22,9 @@ export interface BootedSandbox {
   link: SandboxLink;
   ready: ReadyFrame;
   nonce: string;
-  /** Routes all further frames, stderr and the end of the sandbox to `events`. */
+  /** The sandbox's share of the bridge's log (its stderr already goes there). */
+  log: SandboxLog;
+  /** Routes all further frames and the end of the sandbox to `events`. */
   route(events: SandboxEvents): void;
 }
 
@@ -50,8 +52,10 @@ export async function bootSandbox(options: {
   const nonce = randomBytes(16).toString('hex');
   const ready = deferred<ReadyFrame>();
   ready.promise.catch(() => undefined); // awaited below; an early end must not go unhandled
+  const log = new SandboxLog(logger);
   let stderrTail = '';
   let events: SandboxEvents | undefined;
+  let laneInUse = false;
   let ended = false;
   const end = (reason: string): void => {
     if (ended) return;
@@ -59,23 +63,23 @@ export async function bootSandbox(options: {
     if (events) events.onEnd(reason);
     else ready.reject(new Error(reason));
   };
-  const readFrames = (): FrameReader =>
+  const readFrames = (source: FrameSource): FrameReader =>
     new FrameReader({
       onFrame: (frame) => {
-        if (events) events.onFrame(frame);
+        if (!frameAllowedFrom(frame.type, source, laneInUse))
+          log.invalid(`a '${frame.type}' frame on ${source}, where the runner sends none`, '');
+        else if (events) events.onFrame(frame);
         else if (frame.type === 'ready' && frame.nonce === nonce) ready.resolve(frame);
-        else if (frame.type === 'log')
-          logger[frame.level]({ sandbox: true }, frame.message.slice(0, 2000));
+        else if (frame.type === 'log') log.frame(frame);
       },
-      onInvalid: (reason, sample) =>
-        logger.warn({ reason, sample }, 'dropped an invalid frame from the sandbox'),
+      onInvalid: (reason, sample) => log.invalid(reason, sample),
     });
-  const stdout = readFrames();
+  const stdout = readFrames('stdout');
   const streams: ContainerStreams = {
     onStdout: (chunk) => stdout.push(chunk),
     onStderr: (chunk) => {
       const text = chunk.toString('utf8');
-      if (events) events.onStderr(text);
+      if (events) log.stderr(text);
       else stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
     },
     onEnd: end,
@@ -106,7 +110,8 @@ export async function bootSandbox(options: {
   const link = new SandboxLink(container, lane);
   lane?.onConnected((connection) => {
     link.useLane(connection.socket);
-    wireLane(connection, readFrames(), () => {
+    laneInUse = true;
+    wireLane(connection, readFrames('lane'), () => {
       const timer = setTimeout(() => end('it closed its channel socket'), LANE_CLOSE_GRACE_MS);
       timer.unref();
     });
@@ -151,6 +156,7 @@ export async function bootSandbox(options: {
     link,
     ready: readyFrame,
     nonce,
+    log,
     route: (target) => {
       events = target;
     },

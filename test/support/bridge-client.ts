@@ -24,7 +24,10 @@ export interface BridgeHandle {
   /** The bridge's process id (the owner-pid label of its containers). */
   pid: number;
   stateDir: string;
+  /** The last 200,000 characters the bridge wrote to its stderr (its log). */
   stderr: () => string;
+  /** How many bytes the bridge has written to its stderr in all. */
+  stderrBytes: () => number;
   /** Calls run_python and returns the raw result. */
   run(args: Record<string, unknown>, timeoutMs?: number): Promise<CallToolResult>;
   close(): Promise<void>;
@@ -47,6 +50,17 @@ export interface BridgeOptions {
   launcher?: string[];
   /** A state dir to share between bridges (kept on close); by default a fresh temp one. */
   stateDir?: string;
+}
+
+/** What the bridge wrote to its stderr: the recent text, and how much in all. */
+class StderrRecord {
+  tail = '';
+  bytes = 0;
+
+  add(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.tail = (this.tail + chunk.toString('utf8')).slice(-200_000);
+  }
 }
 
 function makeStateDir(options: BridgeOptions): { stateDir: string; owned: boolean } {
@@ -75,7 +89,7 @@ async function connect(
   transport: Transport,
   pid: () => number | null | undefined,
   state: { stateDir: string; owned: boolean },
-  stderr: () => string,
+  stderr: StderrRecord,
 ): Promise<BridgeHandle> {
   const { stateDir } = state;
   const client = new Client({ name: 'bridge-e2e', version: '0.0.0' });
@@ -86,7 +100,8 @@ async function connect(
     client,
     pid: bridgePid,
     stateDir,
-    stderr,
+    stderr: () => stderr.tail,
+    stderrBytes: () => stderr.bytes,
     run: async (args, timeoutMs = 120_000) =>
       CallToolResultSchema.parse(
         await client.callTool({ name: 'run_python', arguments: args }, undefined, {
@@ -112,16 +127,9 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     env: bridgeEnv(options, stateDir),
     stderr: 'pipe',
   });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
-  });
-  return connect(
-    transport,
-    () => transport.pid,
-    state,
-    () => stderr,
-  );
+  const stderr = new StderrRecord();
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk));
+  return connect(transport, () => transport.pid, state, stderr);
 }
 
 /**
@@ -140,16 +148,9 @@ export async function startBridgeProcess(options: BridgeOptions): Promise<Bridge
   const exit = new Promise<ProcessExit>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
-  });
-  const handle = await connect(
-    new ChildProcessTransport(child),
-    () => child.pid,
-    state,
-    () => stderr,
-  );
+  const stderr = new StderrRecord();
+  child.stderr.on('data', (chunk: Buffer) => stderr.add(chunk));
+  const handle = await connect(new ChildProcessTransport(child), () => child.pid, state, stderr);
   return { ...handle, exit };
 }
 

@@ -32,6 +32,7 @@ const validFrames: Record<string, Record<string, unknown>> = {
   done: {
     type: 'done',
     id: 7,
+    token: '5e1f0c8a9b7d6e4f3a2b1c0d9e8f7a6b',
     exitCode: 0,
     outcome: 'completed',
     dropped: { stdout: 0, stderr: 12 },
@@ -165,6 +166,7 @@ describe('FrameReader: invalid input', () => {
     expectRejected({ type: 'stdout', data: 'x' });
     expectRejected(without(validFrames.done, 'dropped'));
     expectRejected(without(validFrames.done, 'outcome'));
+    expectRejected(without(validFrames.done, 'token'));
     expectRejected(without(validFrames.exited, 'oomKilled'));
     expectRejected(without(validFrames.ready, 'facts'));
     expectRejected({ ...validFrames.ready, facts: without(facts, 'mounts') });
@@ -222,6 +224,7 @@ describe('encodeFrame', () => {
     const frame: HostFrame = {
       type: 'execute',
       id: 1,
+      doneToken: '5e1f0c8a9b7d6e4f3a2b1c0d9e8f7a6b',
       code: 'print("a")\nprint("b")\r\n\u2028x = 1',
       maxOutputChars: 1024,
     };

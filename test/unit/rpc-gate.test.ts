@@ -31,6 +31,16 @@ describe('RpcGate', () => {
     expect(JSON.stringify(await gate.answer({}))).toMatch(/"success":false,"error":".*in one call/);
   });
 
+  it('answers a budget of refusals per cell, then drops further requests unanswered', async () => {
+    const gate = new RpcGate(() => new Promise(() => undefined)); // never answers
+    for (let index = 0; index < RPC_LIMITS.inFlight; index += 1) void gate.answer({});
+    for (let index = 0; index < RPC_LIMITS.refused; index += 1) {
+      expect(await gate.answer({})).toMatchObject({ success: false });
+    }
+    expect(await gate.answer({})).toBeUndefined();
+    expect(await gate.answer({})).toBeUndefined();
+  });
+
   it('drops an answer that arrives after the cell ended, and aborts its work', async () => {
     let signal: AbortSignal | undefined;
     let release: () => void = () => undefined;

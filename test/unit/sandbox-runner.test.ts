@@ -64,6 +64,14 @@ describe('sandbox runner', () => {
     result.output.forEach(valid);
   });
 
+  it("echoes the execute frame's doneToken in its done frame", async () => {
+    const token = 'c0ffee00112233445566778899aabbcc';
+    const id = sandbox.start('print("hi")', 1 << 20, { doneToken: token });
+    const result = await sandbox.finish(id);
+    expect(result.stdout).toBe('hi\n');
+    expect(valid(result.done)).toMatchObject({ token, outcome: 'completed' });
+  });
+
   it('keeps variables, imports and functions between executions', async () => {
     await sandbox.execute('import math\nx = 41\ndef inc(v):\n    return v + 1');
     expect((await sandbox.execute('print(inc(x), math.floor(math.pi))')).stdout).toBe('42 3\n');
@@ -283,6 +291,7 @@ describe('sandbox runner', () => {
       'not json',
       '[1,2]',
       '{"type":"execute","id":"x","code":"1"}',
+      '{"type":"execute","id":99,"code":"1","doneToken":7}',
       '{"type":"interrupt"}',
       '{"type":"rpc_response","id":5,"success":true}',
     ];
