@@ -90,6 +90,8 @@ def gather_facts() -> dict[str, object]:
         "uid": os.getuid(),
         "gid": os.getgid(),
         "groups": os.getgroups(),
+        "uids": list(os.getresuid()),
+        "gids": list(os.getresgid()),
         **{cap[0].lower() + cap[1:]: fact(cap, lambda cap=cap: status[cap], "") for cap in CAPS},
         "noNewPrivs": fact("noNewPrivs", lambda: int(status["NoNewPrivs"]), -1),
         "seccomp": fact("seccomp", lambda: int(status["Seccomp"]), -1),
@@ -103,6 +105,8 @@ def gather_facts() -> dict[str, object]:
         # Raw soft limits: RLIM_INFINITY is -1.
         "rlimitNproc": fact("rlimitNproc", lambda: _soft_limit(resource.RLIMIT_NPROC), None),
         "rlimitNofile": fact("rlimitNofile", lambda: _soft_limit(resource.RLIMIT_NOFILE), None),
+        # Soft and hard: user code may raise the soft limit up to the hard one.
+        "rlimitCore": fact("rlimitCore", lambda: list(resource.getrlimit(resource.RLIMIT_CORE)), None),
     }
     facts["errors"] = errors
     return facts

@@ -157,6 +157,25 @@ describe('loadConfig invalid values', () => {
     expect(error.message).toContain(name);
   });
 
+  it.each([
+    ['65534:0', "must not be in root's group (gid 0)"],
+    ['1000:00', "must not be in root's group (gid 0)"],
+    ['0:65534', 'must not be root (uid 0)'],
+    ['1000:root', 'must be numeric uid:gid'],
+    ['nobody:0', 'must be numeric uid:gid'],
+    ['65534:4294967295', 'ids must be at most 2147483647'],
+    ['2147483648:65534', 'ids must be at most 2147483647'],
+  ])('MCP_BRIDGE_CONTAINER_USER=%s: %s', (value, reason) => {
+    expect(configError({ MCP_BRIDGE_CONTAINER_USER: value }).message).toContain(
+      `MCP_BRIDGE_CONTAINER_USER: ${reason}`,
+    );
+  });
+
+  it('accepts the largest id runc takes', () => {
+    const user = '2147483647:2147483647';
+    expect(loadConfig({ MCP_BRIDGE_CONTAINER_USER: user }).containerUser).toBe(user);
+  });
+
   it('refuses a default timeout above the maximum, naming both', () => {
     const error = configError({ MCP_BRIDGE_TIMEOUT: '200' });
     expect(error.message).toContain('MCP_BRIDGE_TIMEOUT');
