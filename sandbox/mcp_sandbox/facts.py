@@ -15,6 +15,7 @@ T = TypeVar("T")
 CGROUP = "/sys/fs/cgroup/"
 UNLIMITED = 1 << 62  # cgroup v1 writes "no limit" as a page-rounded 2**63
 CAPS = ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh")
+CORE = resource.RLIMIT_CORE
 
 
 def _read(path: str) -> str:
@@ -106,7 +107,7 @@ def gather_facts() -> dict[str, object]:
         "rlimitNproc": fact("rlimitNproc", lambda: _soft_limit(resource.RLIMIT_NPROC), None),
         "rlimitNofile": fact("rlimitNofile", lambda: _soft_limit(resource.RLIMIT_NOFILE), None),
         # Soft and hard: user code may raise the soft limit up to the hard one.
-        "rlimitCore": fact("rlimitCore", lambda: list(resource.getrlimit(resource.RLIMIT_CORE)), None),
+        "rlimitCore": fact("rlimitCore", lambda: list(resource.getrlimit(CORE)), None),
     }
     facts["errors"] = errors
     return facts
