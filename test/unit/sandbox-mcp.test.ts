@@ -468,7 +468,7 @@ describe('sandbox mcp package', () => {
       `True ${JSON.stringify([hit]).replaceAll(',', ', ').replaceAll(':', ': ')} [{'server': 'barista', 'reason': 'its tools are not known'}]`,
     );
     expect(lines[1]).toMatch(
-      /^\[\{.*\}\]  # not searched \(tools unknown until named in servers\): barista$/,
+      /^\[\{.*\}\] {2}# not searched \(tools unknown until named in servers\): barista$/,
     );
     expect(lines[2]).toBe('[]');
   });
