@@ -122,12 +122,21 @@ const envSchema = z.object({
     .default('auto')
     .describe('auto: frames take the socket lane when the sandbox can reach it; stdio: never'),
   DOCKER_HOST: z.string().trim().min(1).optional(),
+  CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
 });
 
+/** An engine address the user set; when present it is the only one the bridge uses. */
+export interface EngineAddress {
+  variable: 'DOCKER_HOST' | 'CONTAINER_HOST';
+  /** `unix:///path/to/socket` or `tcp://host:port`. */
+  address: string;
+}
+
 export interface BridgeConfig {
   runtime: 'auto' | 'podman' | 'docker';
-  dockerHost: string | undefined;
+  /** DOCKER_HOST, else CONTAINER_HOST (Podman's name); unset: well-known sockets are tried. */
+  engineAddress: EngineAddress | undefined;
   image: string;
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
@@ -174,7 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
   }
   return {
     runtime: e.MCP_BRIDGE_RUNTIME,
-    dockerHost: e.DOCKER_HOST,
+    engineAddress: e.DOCKER_HOST
+      ? { variable: 'DOCKER_HOST', address: e.DOCKER_HOST }
+      : e.CONTAINER_HOST
+        ? { variable: 'CONTAINER_HOST', address: e.CONTAINER_HOST }
+        : undefined,
     image: e.MCP_BRIDGE_IMAGE,
     defaultTimeoutSeconds: e.MCP_BRIDGE_TIMEOUT,
     maxTimeoutSeconds: e.MCP_BRIDGE_MAX_TIMEOUT,

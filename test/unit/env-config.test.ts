@@ -32,7 +32,7 @@ describe('loadConfig defaults (SPEC §7)', () => {
     expect(config.logLevel).toBe('info');
     expect(config.allowSelfServer).toBe(false);
     expect(config.serversConfigPath).toBeUndefined();
-    expect(config.dockerHost).toBeUndefined();
+    expect(config.engineAddress).toBeUndefined();
   });
 
   it('expands the default state dir ~/MCPs to the home directory', () => {
@@ -78,7 +78,7 @@ describe('loadConfig values', () => {
       outputMode: 'toon',
       allowSelfServer: true,
       serversConfigPath: '/etc/mcp/servers.json',
-      dockerHost: 'unix:///run/podman/podman.sock',
+      engineAddress: { variable: 'DOCKER_HOST', address: 'unix:///run/podman/podman.sock' },
     });
   });
 
@@ -97,8 +97,28 @@ describe('loadConfig values', () => {
       MCP_BRIDGE_LOG_LEVEL: '',
       MCP_SERVERS_CONFIG: '',
       DOCKER_HOST: '',
+      CONTAINER_HOST: '  ',
     });
     expect(config).toEqual(loadConfig({}));
+  });
+
+  it('takes the engine address from DOCKER_HOST, else CONTAINER_HOST', () => {
+    expect(
+      loadConfig({ CONTAINER_HOST: ' unix:///run/user/1000/podman/podman.sock ' }).engineAddress,
+    ).toEqual({
+      variable: 'CONTAINER_HOST',
+      address: 'unix:///run/user/1000/podman/podman.sock',
+    });
+    expect(
+      loadConfig({ DOCKER_HOST: 'tcp://10.0.0.5:2375', CONTAINER_HOST: 'unix:///b.sock' })
+        .engineAddress,
+    ).toEqual({ variable: 'DOCKER_HOST', address: 'tcp://10.0.0.5:2375' });
+    expect(loadConfig({ DOCKER_HOST: '', CONTAINER_HOST: 'unix:///b.sock' }).engineAddress).toEqual(
+      {
+        variable: 'CONTAINER_HOST',
+        address: 'unix:///b.sock',
+      },
+    );
   });
 
   it.each([
