@@ -64,9 +64,7 @@ export class BridgeApp {
     });
     // Package installs (src/packages): the installer uses the sandbox's engine connection
     // and hardening; the store volume exists before the first sandbox mounts it.
-    const engine = shareEngine(() =>
-      locateEngine(config.runtime, logger.child({ component: 'engine' })),
-    );
+    const engine = shareEngine(() => locateEngine(config, logger.child({ component: 'engine' })));
     const packages = new PackageManager({
       config: config.packages,
       engine,

@@ -26,7 +26,7 @@ export async function runDoctor(
 
   let engine: LocatedEngine;
   try {
-    engine = await locateEngine(config.runtime, logger);
+    engine = await locateEngine(config, logger);
     print(
       `✓ engine: ${engine.kind} ${engine.version} (API ${engine.apiVersion}) at ${engine.dockerHost} [${engine.source}]`,
     );

@@ -26,6 +26,26 @@ export class RuntimeUnavailableError extends BridgeError {
   }
 }
 
+/**
+ * The engine address the user set (DOCKER_HOST, else CONTAINER_HOST) did not answer, or
+ * answered as another engine than MCP_BRIDGE_RUNTIME asks for. That address is the only
+ * one used, as with the Docker CLI: no other engine is tried.
+ */
+export class EngineAddressError extends BridgeError {
+  readonly variable: string;
+  readonly address: string;
+
+  constructor(
+    code: 'engine_address_unreachable' | 'engine_address_wrong_engine',
+    where: { variable: string; address: string },
+    message: string,
+  ) {
+    super(code, message);
+    this.variable = where.variable;
+    this.address = where.address;
+  }
+}
+
 /** The sandbox container could not be prepared (image, create, start, hardening check). */
 export class SandboxStartError extends BridgeError {
   constructor(message: string, options?: { cause?: unknown }) {

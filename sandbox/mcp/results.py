@@ -1,6 +1,7 @@
 """What a proxied tool call returns: the CallToolResult JSON as a real dict, plus
 shortcuts, so `result["content"][0]["text"]` (the original's shape) and
-`json.dumps(result)` both work."""
+`json.dumps(result)` both work. And what a search returns: a list that also says which
+servers it could not cover."""
 
 from __future__ import annotations
 
@@ -61,3 +62,21 @@ class ToolResult(dict[str, Any]):
         if self.is_error:
             raise MCPError(self.text or "the tool reported an error")
         return self
+
+
+class SearchResults(list[dict[str, Any]]):
+    """`search_tool_docs()` hits, best first: a real list (`json.dumps` works), plus
+    `.not_searched`: `[{server, reason}]` for configured servers whose tools are not known
+    yet (never started, nothing cached); a search never starts a server. Printing the
+    list names them, so an empty result is not mistaken for "no such tool"."""
+
+    def __init__(self, hits: list[dict[str, Any]], not_searched: list[dict[str, Any]]) -> None:
+        super().__init__(hits)
+        self.not_searched = not_searched
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if not self.not_searched:
+            return text
+        names = ", ".join(str(entry.get("server")) for entry in self.not_searched)
+        return f"{text}  # not searched (tools unknown until named in servers): {names}"

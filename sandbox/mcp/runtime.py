@@ -26,7 +26,7 @@ from mcp._saved import _load_saved_tools, delete_saved_tool, list_saved_tools, s
 # Package installs (docs/packages.md): the store joins sys.path before the first cell runs.
 from mcp.packages import activate as _activate_packages
 from mcp.packages import install_package, list_packages
-from mcp.results import ToolResult
+from mcp.results import SearchResults, ToolResult
 
 if TYPE_CHECKING:
     from mcp_sandbox.servers import ServerSpec, ToolSpec
@@ -77,17 +77,18 @@ def query_tool_docs_sync(server: str, tool: str | None = None, detail: str = "su
 
 async def search_tool_docs(
     query: str, *, limit: int = 5, detail: str = "summary"
-) -> list[dict[str, Any]]:
-    """Tool docs of every configured server ranked by fuzzy match with `query` (limit
-    1..20); each says whether its server is `loaded` in this call."""
-    return _list(await request(_search_request(query, limit, detail)), "results")
+) -> SearchResults:
+    """Tool docs ranked by fuzzy match with `query` (limit 1..20), from every server whose
+    tools are known (loaded, or cached from an earlier load); each says whether its server
+    is `loaded` in this call. `.not_searched` lists the others: a search starts nothing."""
+    return _search_results(await request(_search_request(query, limit, detail)))
 
 
 def search_tool_docs_sync(
     query: str, *, limit: int = 5, detail: str = "summary"
-) -> list[dict[str, Any]]:
+) -> SearchResults:
     """`search_tool_docs()`, blocking: for code that cannot await."""
-    return _list(request_sync(_search_request(query, limit, detail)), "results")
+    return _search_results(request_sync(_search_request(query, limit, detail)))
 
 
 async def call_tool(
@@ -200,6 +201,11 @@ def _names(answer: Frame) -> tuple[str, ...]:
 def _list(answer: Frame, key: str) -> list[Any]:
     value = answer.get(key)
     return value if isinstance(value, list) else []
+
+
+def _search_results(answer: Frame) -> SearchResults:
+    skipped = [entry for entry in _list(answer, "notSearched") if isinstance(entry, dict)]
+    return SearchResults(_list(answer, "results"), skipped)
 
 
 def _docs(answer: Frame, server: str, tool: str | None) -> Any:

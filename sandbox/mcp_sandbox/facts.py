@@ -15,6 +15,7 @@ T = TypeVar("T")
 CGROUP = "/sys/fs/cgroup/"
 UNLIMITED = 1 << 62  # cgroup v1 writes "no limit" as a page-rounded 2**63
 CAPS = ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh")
+CORE = resource.RLIMIT_CORE
 
 
 def _read(path: str) -> str:
@@ -90,6 +91,8 @@ def gather_facts() -> dict[str, object]:
         "uid": os.getuid(),
         "gid": os.getgid(),
         "groups": os.getgroups(),
+        "uids": list(os.getresuid()),
+        "gids": list(os.getresgid()),
         **{cap[0].lower() + cap[1:]: fact(cap, lambda cap=cap: status[cap], "") for cap in CAPS},
         "noNewPrivs": fact("noNewPrivs", lambda: int(status["NoNewPrivs"]), -1),
         "seccomp": fact("seccomp", lambda: int(status["Seccomp"]), -1),
@@ -103,6 +106,8 @@ def gather_facts() -> dict[str, object]:
         # Raw soft limits: RLIM_INFINITY is -1.
         "rlimitNproc": fact("rlimitNproc", lambda: _soft_limit(resource.RLIMIT_NPROC), None),
         "rlimitNofile": fact("rlimitNofile", lambda: _soft_limit(resource.RLIMIT_NOFILE), None),
+        # Soft and hard: user code may raise the soft limit up to the hard one.
+        "rlimitCore": fact("rlimitCore", lambda: list(resource.getrlimit(CORE)), None),
     }
     facts["errors"] = errors
     return facts

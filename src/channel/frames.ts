@@ -19,6 +19,9 @@ export const sandboxFactsSchema = z.object({
   uid: z.number().int(),
   gid: z.number().int(),
   groups: z.array(z.number().int()).max(1024),
+  /** Real, effective and saved ids (os.getresuid/getresgid): all must be the asked-for one. */
+  uids: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  gids: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
   capEff: z.string().max(32),
   capPrm: z.string().max(32),
   capBnd: z.string().max(32),
@@ -35,6 +38,8 @@ export const sandboxFactsSchema = z.object({
   home: z.string().max(4096).nullable(),
   rlimitNproc: z.number().int().nullable(),
   rlimitNofile: z.number().int().nullable(),
+  /** RLIMIT_CORE as [soft, hard], raw (-1 = unlimited); null when unreadable. */
+  rlimitCore: z.tuple([z.number().int(), z.number().int()]).nullable(),
   errors: z.array(z.string().max(4096)).max(256),
 });
 export type SandboxFacts = z.infer<typeof sandboxFactsSchema>;

@@ -19,6 +19,15 @@ import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js
  * stop startup with the variable named: a silently ignored limit is a security bug.
  */
 
+/** runc refuses larger ids; 2^32 - 1 would mean "unchanged" to setresuid/setresgid. */
+const MAX_CONTAINER_ID = 2 ** 31 - 1;
+
+/** [uid, gid] of a "uid:gid" string (NaN where a part is not a number). */
+function containerIds(value: string): [number, number] {
+  const [uid = '', gid = ''] = value.split(':');
+  return [Number(uid === '' ? NaN : uid), Number(gid === '' ? NaN : gid)];
+}
+
 const envSchema = z.object({
   MCP_BRIDGE_RUNTIME: z
     .string()
@@ -55,9 +64,15 @@ const envSchema = z.object({
   MCP_BRIDGE_CONTAINER_USER: z
     .string()
     .trim()
+    // Numeric only: a name ("1000:root") would be resolved in the image, unchecked by us.
     .regex(/^\d+:\d+$/, 'must be numeric uid:gid, e.g. 65534:65534')
-    // Security: compare numerically, "00:0" is root too.
-    .refine((value) => Number(value.split(':')[0]) !== 0, 'must not be root (uid 0)')
+    // Security: compare numerically, "00:0" is root too; root's group is refused like root.
+    .refine((value) => containerIds(value)[0] !== 0, 'must not be root (uid 0)')
+    .refine((value) => containerIds(value)[1] !== 0, "must not be in root's group (gid 0)")
+    .refine(
+      (value) => !containerIds(value).some((id) => id > MAX_CONTAINER_ID),
+      `ids must be at most ${MAX_CONTAINER_ID}`,
+    )
     .default('65534:65534'),
   MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT: integer(0, 7 * 86_400).default(300),
   MCP_BRIDGE_STATE_DIR: z.string().trim().min(1).optional(),
@@ -107,12 +122,21 @@ const envSchema = z.object({
     .default('auto')
     .describe('auto: frames take the socket lane when the sandbox can reach it; stdio: never'),
   DOCKER_HOST: z.string().trim().min(1).optional(),
+  CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
 });
 
+/** An engine address the user set; when present it is the only one the bridge uses. */
+export interface EngineAddress {
+  variable: 'DOCKER_HOST' | 'CONTAINER_HOST';
+  /** `unix:///path/to/socket` or `tcp://host:port`. */
+  address: string;
+}
+
 export interface BridgeConfig {
   runtime: 'auto' | 'podman' | 'docker';
-  dockerHost: string | undefined;
+  /** DOCKER_HOST, else CONTAINER_HOST (Podman's name); unset: well-known sockets are tried. */
+  engineAddress: EngineAddress | undefined;
   image: string;
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
@@ -159,7 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
   }
   return {
     runtime: e.MCP_BRIDGE_RUNTIME,
-    dockerHost: e.DOCKER_HOST,
+    engineAddress: e.DOCKER_HOST
+      ? { variable: 'DOCKER_HOST', address: e.DOCKER_HOST }
+      : e.CONTAINER_HOST
+        ? { variable: 'CONTAINER_HOST', address: e.CONTAINER_HOST }
+        : undefined,
     image: e.MCP_BRIDGE_IMAGE,
     defaultTimeoutSeconds: e.MCP_BRIDGE_TIMEOUT,
     maxTimeoutSeconds: e.MCP_BRIDGE_MAX_TIMEOUT,

@@ -19,9 +19,10 @@ export interface CandidateContext {
 }
 
 /**
- * Every place an engine's API socket usually lives, most specific first: the user's own
- * setting, then rootful and rootless Podman and Docker, Docker Desktop, Podman machine,
- * Colima and Rancher Desktop.
+ * Every place an engine's API socket usually lives: rootful and rootless Podman and
+ * Docker, Docker Desktop, Podman machine, Colima and Rancher Desktop. Used only when the
+ * user set no address (DOCKER_HOST, CONTAINER_HOST): one that is set is the only one
+ * used (engine-locator.ts). `env` is read for XDG_RUNTIME_DIR alone.
  */
 export function engineCandidates(context: CandidateContext): EngineCandidate[] {
   const { env, home, uid, runtime } = context;
@@ -31,12 +32,6 @@ export function engineCandidates(context: CandidateContext): EngineCandidate[] {
     source,
     expected,
   });
-
-  const explicit: EngineCandidate[] = [];
-  if (env.DOCKER_HOST)
-    explicit.push({ dockerHost: env.DOCKER_HOST, source: 'DOCKER_HOST', expected: undefined });
-  if (env.CONTAINER_HOST)
-    explicit.push({ dockerHost: env.CONTAINER_HOST, source: 'CONTAINER_HOST', expected: 'podman' });
 
   const podman = [
     unix('/run/podman/podman.sock', 'rootful Podman', 'podman'),
@@ -63,7 +58,7 @@ export function engineCandidates(context: CandidateContext): EngineCandidate[] {
   const wellKnown =
     runtime === 'docker' ? docker : runtime === 'podman' ? podman : [...podman, ...docker];
   const seen = new Set<string>();
-  return [...explicit, ...wellKnown].filter((candidate) => {
+  return wellKnown.filter((candidate) => {
     if (seen.has(candidate.dockerHost)) return false;
     seen.add(candidate.dockerHost);
     return true;

@@ -1,4 +1,4 @@
-import { parseUser, WORKSPACE_DIR, type HardeningSettings } from './hardening.js';
+import { CORE_DUMP_LIMIT, parseUser, WORKSPACE_DIR, type HardeningSettings } from './hardening.js';
 
 export interface ExpectedTmpfs {
   target: string;
@@ -19,6 +19,8 @@ export interface ExpectedFacts {
   home: string;
   rlimitNofile: number;
   rlimitNproc: number;
+  /** Soft and hard RLIMIT_CORE. */
+  rlimitCore: number;
   netInterfaces: string[];
 }
 
@@ -41,6 +43,7 @@ export function expectedFacts(settings: HardeningSettings): ExpectedFacts {
     home: WORKSPACE_DIR,
     rlimitNofile: settings.nofile,
     rlimitNproc: settings.nproc,
+    rlimitCore: CORE_DUMP_LIMIT,
     netInterfaces: ['lo'],
   };
 }

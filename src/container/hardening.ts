@@ -79,14 +79,27 @@ export function hardeningDefaults(): HardeningDefaults {
 
 export const WORKSPACE_DIR = '/workspace';
 
+/**
+ * RLIMIT_CORE, soft and hard: no core dumps. A dump copies the process's memory to a file
+ * in its working directory, or to the host's core handler when `core_pattern` is a pipe.
+ */
+export const CORE_DUMP_LIMIT = 0;
+
+/** Above this, runc refuses ids (and 2^32 - 1 means "unchanged" to setresgid). */
+const MAX_ID = 2 ** 31 - 1;
+
 /** Parses a numeric "uid:gid"; throws ConfigError otherwise (names would need /etc/passwd). */
 export function parseUser(user: string): { uid: number; gid: number } {
   const match = /^(\d{1,10}):(\d{1,10})$/.exec(user);
   if (!match) throw new ConfigError(`Container user must be numeric uid:gid, got "${user}"`);
   const uid = Number(match[1]);
   const gid = Number(match[2]);
-  // Security: the sandbox must never run as root, whatever the config said.
+  // Security: the sandbox must never run as root, nor in root's group (files root shares
+  // with admins only are group 0), whatever the config said.
   if (uid === 0) throw new ConfigError('Container user must not be root (uid 0)');
+  if (gid === 0) throw new ConfigError("Container user must not be in root's group (gid 0)");
+  if (uid > MAX_ID || gid > MAX_ID)
+    throw new ConfigError(`Container user ids must be at most ${MAX_ID}, got "${user}"`);
   return { uid, gid };
 }
 
@@ -178,10 +191,11 @@ export function buildContainerCreateOptions(
     PidsLimit: settings.pidsLimit,
     Tmpfs: tmpfsMounts(settings),
     ShmSize: settings.shmSizeBytes,
-    // A container's list replaces the engine's defaults: always give both (HOST-NOTES).
+    // A container's list replaces the engine's defaults: always give all (HOST-NOTES).
     Ulimits: [
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
       { Name: 'nproc', Soft: settings.nproc, Hard: settings.nproc },
+      { Name: 'core', Soft: CORE_DUMP_LIMIT, Hard: CORE_DUMP_LIMIT },
     ],
     // Output travels over attach only; the default driver would copy it to an unbounded file.
     LogConfig: { Type: 'none', Config: {} },

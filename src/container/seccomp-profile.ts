@@ -12,8 +12,13 @@
  * it has been kernel attack surface:
  * - `io_uring_setup/enter/register` denied (Docker ≥ 25 denies them too; older allowed).
  * - `ptrace`, `process_vm_readv/writev` denied (Docker allows them on kernels ≥ 4.8).
- * - `socket` with AF_ALG (38) denied as well as AF_VSOCK (40); the rule compares only the
- *   low 32 bits (see `socketRules`), which Docker's `!= 40` rule does not.
+ * - `socket` only for AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK, `socketpair` only for
+ *   AF_UNIX (Docker allows every family but AF_VSOCK); the rules compare only the low
+ *   32 bits of the family (see `socketRules`), which Docker's `!= 40` rule does not.
+ * - `inotify_*`, `fanotify_init` and `fanotify_mark` denied (Docker allows inotify to all,
+ *   fanotify_init with CAP_SYS_ADMIN; Linux ≥ 5.13 lets anyone make a fanotify group):
+ *   instances and watches are counted per user, and under rootless Podman the sandbox's
+ *   are charged to the host user who runs it.
  * - `name_to_handle_at` denied (only useful with `open_by_handle_at`, denied anyway).
  * - `modify_ldt` denied (LDT segments: Wine/DOS emulation only).
  * - `socketcall` dropped and the archMap lists no sub-architectures: 32-bit (x86, x32,
@@ -53,8 +58,15 @@ export interface SeccompProfile {
 
 export const EPERM = 1;
 export const ENOSYS = 38;
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const AF_KEY = 15;
 export const AF_ALG = 38;
 export const AF_VSOCK = 40;
+/** The only families `socket` may create (netlink: glibc's getifaddrs, if_nameindex). */
+export const ALLOWED_SOCKET_FAMILIES: readonly number[] = [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK];
 /** CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET, as in Docker's profile. */
 export const CLONE_NEW_MASK = 0x7e020000;
 
@@ -67,7 +79,7 @@ const ALLOWED_SYSCALLS: readonly string[] = [
   ...['copy_file_range', 'creat', 'dup', 'dup2', 'dup3', 'epoll_create', 'epoll_create1'],
   ...['epoll_ctl', 'epoll_ctl_old', 'epoll_pwait', 'epoll_pwait2', 'epoll_wait'],
   ...['epoll_wait_old', 'eventfd', 'eventfd2', 'execve', 'execveat', 'exit', 'exit_group'],
-  ...['faccessat', 'faccessat2', 'fadvise64', 'fadvise64_64', 'fallocate', 'fanotify_mark'],
+  ...['faccessat', 'faccessat2', 'fadvise64', 'fadvise64_64', 'fallocate'],
   ...['fchdir', 'fchmod', 'fchmodat', 'fchown', 'fchown32', 'fchownat', 'fcntl', 'fcntl64'],
   ...['fdatasync', 'fgetxattr', 'flistxattr', 'flock', 'fork', 'fremovexattr', 'fsetxattr'],
   ...['fstat', 'fstat64', 'fstatat64', 'fstatfs', 'fstatfs64', 'fsync', 'ftruncate'],
@@ -77,8 +89,8 @@ const ALLOWED_SYSCALLS: readonly string[] = [
   ...['getpgrp', 'getpid', 'getppid', 'getpriority', 'getrandom', 'getresgid', 'getresgid32'],
   ...['getresuid', 'getresuid32', 'getrlimit', 'get_robust_list', 'getrusage', 'getsid'],
   ...['getsockname', 'getsockopt', 'get_thread_area', 'gettid', 'gettimeofday', 'getuid'],
-  ...['getuid32', 'getxattr', 'inotify_add_watch', 'inotify_init', 'inotify_init1'],
-  ...['inotify_rm_watch', 'io_cancel', 'ioctl', 'io_destroy', 'io_getevents', 'io_pgetevents'],
+  ...['getuid32', 'getxattr'],
+  ...['io_cancel', 'ioctl', 'io_destroy', 'io_getevents', 'io_pgetevents'],
   ...['io_pgetevents_time64', 'ioprio_get', 'ioprio_set', 'io_setup', 'io_submit', 'ipc'],
   ...['kill', 'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self'],
   ...['lchown', 'lchown32', 'lgetxattr', 'link', 'linkat', 'listen', 'listxattr', 'llistxattr'],
@@ -107,7 +119,7 @@ const ALLOWED_SYSCALLS: readonly string[] = [
   ...['setresuid', 'setresuid32', 'setreuid', 'setreuid32', 'setrlimit', 'set_robust_list'],
   ...['setsid', 'setsockopt', 'set_thread_area', 'set_tid_address', 'setuid', 'setuid32'],
   ...['setxattr', 'shmat', 'shmctl', 'shmdt', 'shmget', 'shutdown', 'sigaltstack', 'signalfd'],
-  ...['signalfd4', 'sigprocmask', 'sigreturn', 'socketpair', 'splice', 'stat', 'stat64'],
+  ...['signalfd4', 'sigprocmask', 'sigreturn', 'splice', 'stat', 'stat64'],
   ...['statfs', 'statfs64', 'statx', 'symlink', 'symlinkat', 'sync', 'sync_file_range'],
   ...['syncfs', 'sysinfo', 'tee', 'tgkill', 'time', 'timer_create', 'timer_delete'],
   ...['timer_getoverrun', 'timer_gettime', 'timer_gettime64', 'timer_settime'],
@@ -130,38 +142,25 @@ function maskedEquals(index: number, mask: number, expected: number): SeccompArg
 }
 
 /**
- * Aligned power-of-two blocks covering [0, 2^bits) minus `excluded`, as (mask, base)
- * pairs: a value v is in a block when (v & mask) == base.
- */
-export function maskedCover(bits: number, excluded: readonly number[]): [number, number][] {
-  const blocks: [number, number][] = [];
-  const visit = (base: number, size: number): void => {
-    const hit = excluded.some((value) => value >= base && value < base + size);
-    if (!hit) blocks.push([(0xffffffff - (size - 1)) >>> 0, base]);
-    else if (size > 1) {
-      visit(base, size / 2);
-      visit(base + size / 2, size / 2);
-    }
-  };
-  visit(0, 2 ** bits);
-  return blocks;
-}
-
-/**
- * socket(): every address family below 64 except AF_ALG and AF_VSOCK.
- * Security: the kernel truncates the `int family` argument to 32 bits while seccomp
- * compares all 64, so `!= 40` (Docker's rule) lets 0x1_0000_0028 through as AF_VSOCK.
- * Masks of 0xffff_ffc0-style ignore the upper half, so the check sees what the kernel
- * sees. Several rules with one condition each are OR-ed; two conditions on the same
- * argument in one rule are NOT AND-ed by runc (it splits them into OR-ed rules).
+ * socket(): AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK only; socketpair(): AF_UNIX only
+ * (the only family that pairs in a sandbox without network). Everything else, e.g.
+ * AF_KEY, AF_TIPC, AF_CAN, AF_VSOCK, AF_ALG, is EPERM (the default action).
+ * Security: the kernel reads the `int family` argument as 32 bits while seccomp compares
+ * all 64 (Docker's deny rule `!= 40` let 0x1_0000_0028 through as AF_VSOCK). The mask
+ * 0xffff_ffff makes the filter decide on the family the kernel will use, whatever the
+ * upper half holds. Rules of one call are OR-ed.
  */
 function socketRules(): SeccompRule[] {
-  return maskedCover(6, [AF_ALG, AF_VSOCK]).map(([mask, base]) => ({
-    names: ['socket'],
+  const family = (name: string, value: number): SeccompRule => ({
+    names: [name],
     action: 'SCMP_ACT_ALLOW',
-    args: [maskedEquals(0, mask, base)],
-    comment: 'socket families other than AF_ALG (38) and AF_VSOCK (40)',
-  }));
+    args: [maskedEquals(0, 0xffffffff, value)],
+    comment: `${name} family ${value}`,
+  });
+  return [
+    ...ALLOWED_SOCKET_FAMILIES.map((value) => family('socket', value)),
+    family('socketpair', AF_UNIX),
+  ];
 }
 
 /** Builds the profile; a fresh object each call, so callers may not share mutations. */
@@ -291,6 +290,23 @@ export function deniedSyscallProbes(): DeniedSyscallProbe[] {
     probe('socket(AF_VSOCK)', 'socket', 41, 198, [AF_VSOCK, 1, 0], true),
     probe('socket(AF_VSOCK) high bits set', 'socket', 41, 198, [2 ** 32 + AF_VSOCK, 1, 0], true),
     probe('socket(AF_ALG)', 'socket', 41, 198, [AF_ALG, 5, 0], true),
+    // Families the kernel may or may not have (here: not built, so EAFNOSUPPORT unfiltered).
+    probe('socket(AF_KEY)', 'socket', 41, 198, [AF_KEY, 3, 2], true),
+    probe('socket(AF_KEY) high bits set', 'socket', 41, 198, [2 ** 32 + AF_KEY, 3, 2], true),
+    probe('socket(AF_CAN)', 'socket', 41, 198, [29, 2, 1], true),
+    probe('socket(AF_TIPC)', 'socket', 41, 198, [30, 2, 0], true),
+    probe('socket(AF_BLUETOOTH)', 'socket', 41, 198, [31, 1, 0], true),
+    probe('socket(AF_QIPCRTR)', 'socket', 41, 198, [42, 2, 0], true),
+    probe('socket(AF_SMC)', 'socket', 41, 198, [43, 1, 0], true),
+    // Families that need CAP_NET_RAW: refused without the filter too.
+    probe('socket(AF_PACKET)', 'socket', 41, 198, [17, 3, 0], false),
+    probe('socket(AF_XDP)', 'socket', 41, 198, [44, 3, 0], false),
+    // The kernel: EFAULT for the NULL result pointer (after EOPNOTSUPP checks on some).
+    probe('socketpair(AF_INET, NULL)', 'socketpair', 53, 199, [AF_INET, 1, 0, 0], true),
+    probe('inotify_init()', 'inotify_init', 253, null, [], true),
+    probe('inotify_init1(IN_CLOEXEC)', 'inotify_init1', 294, 26, [0o2000000], true),
+    // FAN_CLASS_NOTIF | FAN_REPORT_FID: allowed to unprivileged users since Linux 5.13.
+    probe('fanotify_init(FAN_REPORT_FID)', 'fanotify_init', 300, 262, [0x200, 0], true),
     probe('chroot(NULL)', 'chroot', 161, 51, [0], true),
     probe('kcmp(no such pid)', 'kcmp', 312, 272, [0x7fffffff, 0x7fffffff, 0, 0, 0], true),
     probe('pidfd_getfd(-1, -1)', 'pidfd_getfd', 438, 438, [-1, -1, 0], true),

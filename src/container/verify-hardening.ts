@@ -134,9 +134,17 @@ function checkIdentity(facts: SandboxFacts, settings: HardeningSettings): string
     problems.push(`user: expected uid ${expected.uid}, sandbox runs as uid ${facts.uid}`);
   if (facts.gid !== expected.gid)
     problems.push(`group: expected gid ${expected.gid}, sandbox runs as gid ${facts.gid}`);
+  if (facts.uids.some((id) => id !== expected.uid))
+    problems.push(`user: real, effective and saved uids are ${facts.uids.join(', ')}`);
+  if (facts.gids.some((id) => id !== expected.gid))
+    problems.push(`group: real, effective and saved gids are ${facts.gids.join(', ')}`);
   const extra = facts.groups.filter((group) => group !== expected.gid);
   if (extra.length > 0)
     problems.push(`supplementary groups [${extra.join(', ')}] besides gid ${expected.gid}`);
+  // Security: root and root's group are refused whatever the settings say.
+  if ([facts.uid, ...facts.uids].includes(0)) problems.push('user: the sandbox runs as root');
+  if ([facts.gid, ...facts.gids, ...facts.groups].includes(0))
+    problems.push("group: the sandbox runs in root's group (gid 0)");
   for (const [name, field] of CAPABILITY_SETS) {
     const value = facts[field];
     if (!/^[0-9a-f]+$/i.test(value) || /[1-9a-f]/i.test(value)) {
@@ -168,6 +176,16 @@ function checkRlimit(name: string, actual: number | null, max: number): string[]
   return [];
 }
 
+function checkCoreLimit(limits: SandboxFacts['rlimitCore'], expected: number): string[] {
+  // null: unreadable, reported in facts.errors by the sandbox.
+  if (limits === null) return [];
+  const [soft, hard] = limits.map((value) => (value < 0 ? 'unlimited' : String(value)));
+  if (limits[0] === expected && limits[1] === expected) return [];
+  return [
+    `core rlimit: expected ${expected} (no core dumps), sandbox has soft ${soft}, hard ${hard}`,
+  ];
+}
+
 function checkResources(facts: SandboxFacts, settings: HardeningSettings): string[] {
   const expected = expectedFacts(settings);
   const problems = [
@@ -180,6 +198,7 @@ function checkResources(facts: SandboxFacts, settings: HardeningSettings): strin
     ...checkLimit('pids limit', facts.pidsLimit, expected.pidsLimit, String),
     ...checkRlimit('nofile', facts.rlimitNofile, expected.rlimitNofile),
     ...checkRlimit('nproc', facts.rlimitNproc, expected.rlimitNproc),
+    ...checkCoreLimit(facts.rlimitCore, expected.rlimitCore),
   ];
   // cgroup v1 reports memory+swap (= memory when there is no swap), v2 swap alone (0).
   // null (swap accounting off, or v2 "max") cannot be told apart from unreadable: skipped.

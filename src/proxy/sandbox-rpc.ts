@@ -17,6 +17,11 @@ export interface ToolCaller {
   ): Promise<CallToolResult>;
 }
 
+/** Why `search_tool_docs` skipped a server, for the agent (and what to do about it). */
+export const NOT_INDEXED_REASON =
+  'its tools are not known: it has not been started by this bridge and has no cached tool list; ' +
+  'name it in `servers` to start it (search covers it from then on)';
+
 /** Arguments bigger than this are refused before they reach a server. */
 export const MAX_TOOL_ARGUMENT_BYTES = 1024 * 1024;
 
@@ -129,13 +134,17 @@ export function sandboxRpcHandler(context: {
         };
       }
       case 'search_tool_docs':
-        await catalog.indexUnknown();
+        // Security: only tool lists already known (loaded, or cached on disk); a search
+        // never starts a server the call did not name. It says which it could not cover.
         return {
           results: catalog.searchIndex().search(request.query, {
             limit: request.limit ?? 5,
             detail: request.detail ?? 'summary',
             loaded: (server) => allowed.has(server),
           }),
+          notSearched: catalog
+            .unindexed()
+            .map((server) => ({ server, reason: NOT_INDEXED_REASON })),
         };
       case 'save_tool': {
         const saved = savedTools.save({

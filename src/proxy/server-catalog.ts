@@ -11,9 +11,6 @@ export interface ToolLister {
   tools(server: string): Promise<Tool[]>;
 }
 
-const INDEXING_CONCURRENCY = 4;
-const INDEXING_BUDGET_MS = 15_000;
-
 export interface DiscoveredServer {
   name: string;
   description?: string;
@@ -23,7 +20,7 @@ export interface DiscoveredServer {
 /**
  * Every configured server and what is known of its tools: live from a loaded server, or
  * from the on-disk cache written the last time it was loaded, so search covers servers
- * that this call (or this bridge) never started.
+ * that this call (or this bridge) did not start. Only `load` starts a server.
  */
 export class ServerCatalog {
   readonly #definitions: Map<string, ServerDefinition>;
@@ -93,31 +90,12 @@ export class ServerCatalog {
   }
 
   /**
-   * Lists every server whose tools are not known yet (never loaded, nothing cached), a
-   * few at a time and within a time budget, so a search covers the whole catalog. Those
-   * servers stay warm for the calls that follow. Failures are logged, not fatal.
+   * Configured servers whose tools are not known (never loaded, nothing cached): search
+   * cannot cover them, and must not start them to find out (a server runs on the host
+   * with the user's rights; only a call's `servers` decides which start).
    */
-  async indexUnknown(budgetMs = INDEXING_BUDGET_MS): Promise<void> {
-    const unknown = this.names().filter((name) => !this.#tools.has(name));
-    if (unknown.length === 0) return;
-    const deadline = Date.now() + budgetMs;
-    const queue = [...unknown];
-    const worker = async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        if (Date.now() > deadline) return;
-        await this.load(name).catch((error: unknown) =>
-          this.#logger.warn(
-            { server: name, err: String(error) },
-            'could not list tools for search',
-          ),
-        );
-      }
-    };
-    const workers = Array.from({ length: Math.min(INDEXING_CONCURRENCY, unknown.length) }, worker);
-    await Promise.race([
-      Promise.all(workers),
-      new Promise((resolve) => setTimeout(resolve, budgetMs).unref()),
-    ]);
+  unindexed(): string[] {
+    return this.names().filter((name) => !this.#tools.has(name));
   }
 
   searchIndex(): ToolSearchIndex {

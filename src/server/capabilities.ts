@@ -21,7 +21,9 @@ code n; the session survives both.
 - \`runtime.discovered_servers()\` names every configured server
   (\`detailed=True\`: descriptions and tool counts).
 - \`await runtime.search_tool_docs("what you need", limit=5)\` ranks tools of every server
-  (typos are fine); each hit says \`server\`, \`tool\`, \`description\` and whether it is \`loaded\`.
+  whose tools are known (named in an earlier call, or cached); typos are fine. Each hit says
+  \`server\`, \`tool\`, \`description\` and whether it is \`loaded\`. Search starts no server:
+  \`.not_searched\` names the others (name one in \`servers\` to search it).
 - \`await runtime.query_tool_docs(server, tool=None, detail="full")\` gives parameters.
 
 **Call:** pass \`servers: ["name", ...]\` to run_python; then in the code

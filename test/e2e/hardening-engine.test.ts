@@ -28,6 +28,7 @@ const ENOSPC = 28;
 const EROFS = 30;
 const EACCES = 13;
 const SIGSYS = 31;
+const SIGSEGV = 11;
 
 /** Runs inside the sandbox; prints one `REPORT <json>` line. argv[1] = the probes. */
 const PROBE_SCRIPT = String.raw`
@@ -146,6 +147,8 @@ report["ordinary"] = {
     "posix_spawn": attempt(lambda: os.waitpid(os.posix_spawn("/bin/true", ["/bin/true"], os.environ), 0)[1]),
     "socketpair": attempt(socket_pair),
     "inet_socket": attempt(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close() or "ok"),
+    "inet6_socket": attempt(lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).close() or "ok"),
+    "netlink_interfaces": attempt(lambda: [name for _, name in socket.if_nameindex()]),
     "read_file": attempt(lambda: len(open("/etc/os-release").read()) > 0),
     "asyncio": attempt(lambda: asyncio.run(coroutine())),
 }
@@ -202,6 +205,7 @@ def soft_limit(which):
 s = status()
 report["facts"] = {
     "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+    "uids": list(os.getresuid()), "gids": list(os.getresgid()),
     "capEff": s["CapEff"], "capPrm": s["CapPrm"], "capBnd": s["CapBnd"],
     "capAmb": s["CapAmb"], "capInh": s["CapInh"],
     "noNewPrivs": int(s["NoNewPrivs"]), "seccomp": int(s["Seccomp"]),
@@ -212,6 +216,7 @@ report["facts"] = {
     "netInterfaces": sorted(os.listdir("/sys/class/net")),
     "cwd": os.getcwd(), "home": os.environ.get("HOME"),
     "rlimitNproc": soft_limit(resource.RLIMIT_NPROC), "rlimitNofile": soft_limit(resource.RLIMIT_NOFILE),
+    "rlimitCore": list(resource.getrlimit(resource.RLIMIT_CORE)),
     "errors": [],
 }
 print("REPORT " + json.dumps(report), flush=True)
@@ -339,7 +344,10 @@ describeEachEngine('hardened sandbox container', (engine: TestEngine) => {
     }
     if (report.arch === 'x86_64') {
       // 32-bit syscalls (int 0x80) match no architecture in the filter: the caller dies.
-      expect(report.int80, 'int 0x80').toEqual({ result: null, signal: SIGSYS });
+      // SIGSEGV: kernels that offer no int 0x80 entry at all (measured on a PVM guest,
+      // where it faults without any filter); either way the call never returns.
+      expect(report.int80?.result, 'int 0x80').toBeNull();
+      expect([SIGSYS, SIGSEGV], 'int 0x80').toContain(report.int80?.signal);
     }
     expect(report.ordinary).toEqual({
       thread: { ok: true, value: 42 },
@@ -347,6 +355,8 @@ describeEachEngine('hardened sandbox container', (engine: TestEngine) => {
       posix_spawn: { ok: true, value: 0 },
       socketpair: { ok: true, value: 'ping' },
       inet_socket: { ok: true, value: 'ok' },
+      inet6_socket: { ok: true, value: 'ok' },
+      netlink_interfaces: { ok: true, value: ['lo'] },
       read_file: { ok: true, value: true },
       asyncio: { ok: true, value: 7 },
     });
@@ -368,6 +378,9 @@ describeEachEngine('hardened sandbox container', (engine: TestEngine) => {
     // The control run is meaningful only if the kernel allows what our filter denies.
     expect(byLabel.get('unshare(CLONE_NEWUSER)')?.result).toEqual({ ret: 0, errno: 0 });
     expect(byLabel.get('socket(AF_VSOCK) high bits set')?.result?.errno).not.toBe(EPERM);
+    // inotify and unprivileged fanotify work without our filter: the denial is ours.
+    expect(byLabel.get('inotify_init1(IN_CLOEXEC)')?.result?.ret).toBeGreaterThanOrEqual(0);
+    expect(byLabel.get('fanotify_init(FAN_REPORT_FID)')?.result?.ret).toBeGreaterThanOrEqual(0);
   });
 
   it("clears the image's entrypoint", async () => {

@@ -101,17 +101,21 @@ describeEachEngine('MCP servers proxied into run_python', (engine) => {
     expect(printedJson(result, 'REFUSED ')).toContain("Server 'everything' is not available");
   });
 
-  it('ranks search hits across every configured server, saying which are loaded', async () => {
+  it('ranks search hits across the servers whose tools are known, saying which are loaded', async () => {
     const code = [
       'import json',
       'from mcp import runtime',
       'hits = await runtime.search_tool_docs("add two numbers")',
       'print("HITS " + json.dumps(hits))',
+      'print("SKIPPED " + json.dumps([entry["server"] for entry in hits.not_searched]))',
     ].join('\n');
+    // Search starts nothing: a server is searchable once a call named it (or from its cache).
+    const loadedRun = await run(code, ['everything']);
+    const loaded = printedJson<Hit[]>(loadedRun, 'HITS ');
+    expect(loaded[0]).toMatchObject({ server: 'everything', tool: 'get-sum', loaded: true });
+    expect(printedJson(loadedRun, 'SKIPPED ')).toEqual(['filesystem', 'memory', 'spare']);
     const unloaded = printedJson<Hit[]>(await run(code), 'HITS ');
     expect(unloaded[0]).toMatchObject({ server: 'everything', tool: 'get-sum', loaded: false });
-    const loaded = printedJson<Hit[]>(await run(code, ['everything']), 'HITS ');
-    expect(loaded[0]).toMatchObject({ server: 'everything', tool: 'get-sum', loaded: true });
   });
 
   it('calls server-everything: echo, get-sum by its alias, the tiny image, docs and help', async () => {

@@ -16,6 +16,8 @@ export function confinedFacts(
     uid: 65534,
     gid: 65534,
     groups: [65534],
+    uids: [65534, 65534, 65534],
+    gids: [65534, 65534, 65534],
     capEff: '0000000000000000',
     capPrm: '0000000000000000',
     capBnd: '0000000000000000',
@@ -32,6 +34,7 @@ export function confinedFacts(
     home: '/workspace',
     rlimitNproc: nproc,
     rlimitNofile: nofile,
+    rlimitCore: [0, 0],
     errors: [],
     ...overrides,
   };

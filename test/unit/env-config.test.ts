@@ -32,7 +32,7 @@ describe('loadConfig defaults (SPEC §7)', () => {
     expect(config.logLevel).toBe('info');
     expect(config.allowSelfServer).toBe(false);
     expect(config.serversConfigPath).toBeUndefined();
-    expect(config.dockerHost).toBeUndefined();
+    expect(config.engineAddress).toBeUndefined();
   });
 
   it('expands the default state dir ~/MCPs to the home directory', () => {
@@ -78,7 +78,7 @@ describe('loadConfig values', () => {
       outputMode: 'toon',
       allowSelfServer: true,
       serversConfigPath: '/etc/mcp/servers.json',
-      dockerHost: 'unix:///run/podman/podman.sock',
+      engineAddress: { variable: 'DOCKER_HOST', address: 'unix:///run/podman/podman.sock' },
     });
   });
 
@@ -97,8 +97,28 @@ describe('loadConfig values', () => {
       MCP_BRIDGE_LOG_LEVEL: '',
       MCP_SERVERS_CONFIG: '',
       DOCKER_HOST: '',
+      CONTAINER_HOST: '  ',
     });
     expect(config).toEqual(loadConfig({}));
+  });
+
+  it('takes the engine address from DOCKER_HOST, else CONTAINER_HOST', () => {
+    expect(
+      loadConfig({ CONTAINER_HOST: ' unix:///run/user/1000/podman/podman.sock ' }).engineAddress,
+    ).toEqual({
+      variable: 'CONTAINER_HOST',
+      address: 'unix:///run/user/1000/podman/podman.sock',
+    });
+    expect(
+      loadConfig({ DOCKER_HOST: 'tcp://10.0.0.5:2375', CONTAINER_HOST: 'unix:///b.sock' })
+        .engineAddress,
+    ).toEqual({ variable: 'DOCKER_HOST', address: 'tcp://10.0.0.5:2375' });
+    expect(loadConfig({ DOCKER_HOST: '', CONTAINER_HOST: 'unix:///b.sock' }).engineAddress).toEqual(
+      {
+        variable: 'CONTAINER_HOST',
+        address: 'unix:///b.sock',
+      },
+    );
   });
 
   it.each([
@@ -155,6 +175,25 @@ describe('loadConfig invalid values', () => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('config_invalid');
     expect(error.message).toContain(name);
+  });
+
+  it.each([
+    ['65534:0', "must not be in root's group (gid 0)"],
+    ['1000:00', "must not be in root's group (gid 0)"],
+    ['0:65534', 'must not be root (uid 0)'],
+    ['1000:root', 'must be numeric uid:gid'],
+    ['nobody:0', 'must be numeric uid:gid'],
+    ['65534:4294967295', 'ids must be at most 2147483647'],
+    ['2147483648:65534', 'ids must be at most 2147483647'],
+  ])('MCP_BRIDGE_CONTAINER_USER=%s: %s', (value, reason) => {
+    expect(configError({ MCP_BRIDGE_CONTAINER_USER: value }).message).toContain(
+      `MCP_BRIDGE_CONTAINER_USER: ${reason}`,
+    );
+  });
+
+  it('accepts the largest id runc takes', () => {
+    const user = '2147483647:2147483647';
+    expect(loadConfig({ MCP_BRIDGE_CONTAINER_USER: user }).containerUser).toBe(user);
   });
 
   it('refuses a default timeout above the maximum, naming both', () => {

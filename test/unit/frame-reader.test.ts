@@ -6,6 +6,8 @@ const facts = {
   uid: 65534,
   gid: 65534,
   groups: [],
+  uids: [65534, 65534, 65534],
+  gids: [65534, 65534, 65534],
   capEff: '0000000000000000',
   capPrm: '0000000000000000',
   capBnd: '0000000000000000',
@@ -22,6 +24,7 @@ const facts = {
   home: '/workspace',
   rlimitNproc: 8192,
   rlimitNofile: 1024,
+  rlimitCore: [0, 0],
   errors: [],
 };
 

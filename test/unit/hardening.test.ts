@@ -42,6 +42,7 @@ describe('buildContainerCreateOptions', () => {
     expect(host.Ulimits).toEqual([
       { Name: 'nofile', Soft: 4096, Hard: 4096 },
       { Name: 'nproc', Soft: 16384, Hard: 16384 },
+      { Name: 'core', Soft: 0, Hard: 0 },
     ]);
     expect(host.LogConfig).toEqual({ Type: 'none', Config: {} });
     expect(host.Init).toBe(true);
@@ -167,6 +168,7 @@ describe('expectedFacts', () => {
       home: '/workspace',
       rlimitNofile: 4096,
       rlimitNproc: 16384,
+      rlimitCore: 0,
       netInterfaces: ['lo'],
     });
     expect(facts.tmpfs).toEqual([
@@ -187,5 +189,15 @@ describe('parseUser', () => {
     expect(parseUser('65534:65534')).toEqual({ uid: 65534, gid: 65534 });
     expect(() => parseUser('0:65534')).toThrow(/root/);
     expect(() => parseUser('65534:')).toThrow(ConfigError);
+  });
+
+  it("refuses root's group and ids runc would refuse", () => {
+    expect(() => parseUser('65534:0')).toThrow(
+      "Container user must not be in root's group (gid 0)",
+    );
+    expect(() => parseUser('65534:000')).toThrow(/gid 0/);
+    expect(() => parseUser('65534:2147483648')).toThrow(/at most 2147483647/);
+    expect(() => parseUser('4294967295:65534')).toThrow(/at most 2147483647/);
+    expect(parseUser('2147483647:1')).toEqual({ uid: 2147483647, gid: 1 });
   });
 });

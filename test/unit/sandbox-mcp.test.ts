@@ -443,6 +443,36 @@ describe('sandbox mcp package', () => {
     ]);
   });
 
+  it('returns search hits as a list that names the servers it could not search', async () => {
+    const hit = { server: 'memory', tool: 'read_graph', loaded: false, score: 0.5 };
+    const skipped = { server: 'barista', reason: 'its tools are not known' };
+    // The first answer names a skipped server; the second is malformed there (ignored).
+    const answers = [[skipped], 'bad'];
+    const result = completed(
+      await run(
+        py`
+          import json
+          hits = await runtime.search_tool_docs("graph")
+          print(isinstance(hits, list), json.dumps(hits), hits.not_searched)
+          print(repr(hits))
+          print(runtime.search_tool_docs_sync("graph").not_searched)
+        `,
+        (request) =>
+          request.payload.type === 'search_tool_docs'
+            ? ok({ results: [hit], notSearched: answers.shift() })
+            : fail('unexpected'),
+      ),
+    );
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe(
+      `True ${JSON.stringify([hit]).replaceAll(',', ', ').replaceAll(':', ': ')} [{'server': 'barista', 'reason': 'its tools are not known'}]`,
+    );
+    expect(lines[1]).toMatch(
+      /^\[\{.*\}\] {2}# not searched \(tools unknown until named in servers\): barista$/,
+    );
+    expect(lines[2]).toBe('[]');
+  });
+
   it('describes configured and loaded servers from host data, without requests', async () => {
     const result = completed(
       await run(

@@ -5,7 +5,11 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerDefinition } from '../../src/config/servers-config.js';
 import { createLogger } from '../../src/logger.js';
-import { MAX_TOOL_ARGUMENT_BYTES, sandboxRpcHandler } from '../../src/proxy/sandbox-rpc.js';
+import {
+  MAX_TOOL_ARGUMENT_BYTES,
+  NOT_INDEXED_REASON,
+  sandboxRpcHandler,
+} from '../../src/proxy/sandbox-rpc.js';
 import { ServerCatalog } from '../../src/proxy/server-catalog.js';
 import type { RpcHandler } from '../../src/session/rpc-gate.js';
 import { SavedToolStore } from '../../src/state/saved-tools.js';
@@ -35,15 +39,24 @@ const definition = (name: string): ServerDefinition => ({
 
 let stateDir: string;
 let calls: { server: string; tool: string; args: unknown; signal: AbortSignal }[];
+/** Servers whose tools were listed, i.e. started (the lister is what starts a server). */
+let started: string[];
+let catalog: ServerCatalog;
 let handler: (allowed: string[]) => RpcHandler;
 const cellSignal = new AbortController().signal;
 
 beforeEach(() => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-rpc-'));
   calls = [];
-  const catalog = new ServerCatalog({
+  started = [];
+  catalog = new ServerCatalog({
     definitions: Object.keys(TOOLS).map(definition),
-    lister: { tools: (server) => Promise.resolve(TOOLS[server] ?? []) },
+    lister: {
+      tools: (server) => {
+        started.push(server);
+        return Promise.resolve(TOOLS[server] ?? []);
+      },
+    },
     stateDir,
     logger,
   });
@@ -156,32 +169,48 @@ describe('sandboxRpcHandler', () => {
         },
       ],
     });
-    // Not loaded and never listed: unknown, and not started by a docs query.
+    // Not loaded and never listed: unknown, and started neither by a docs query nor a search.
     await expect(
       rpc({ type: 'query_tool_docs', server: 'filesystem' }, cellSignal),
     ).rejects.toThrow(/not available/);
-    // A search lists every server once; afterwards its docs come from the catalog.
     await rpc({ type: 'search_tool_docs', query: 'file' }, cellSignal);
+    await expect(
+      rpc({ type: 'query_tool_docs', server: 'filesystem' }, cellSignal),
+    ).rejects.toThrow(/not available/);
+    expect(started).toEqual(['everything']);
+    // Once an earlier call loaded it, its docs come from the catalog.
+    await catalog.load('filesystem');
     await expect(
       rpc({ type: 'query_tool_docs', server: 'filesystem' }, cellSignal),
     ).resolves.toMatchObject({ docs: [{ tool: 'read_text_file' }] });
   });
 
-  it('searches every configured server and says which are loaded', async () => {
-    const answer = (await handler(['everything'])(
-      { type: 'search_tool_docs', query: 'read a file', limit: 2 },
-      cellSignal,
-    )) as { results: { server: string; tool: string; loaded: boolean }[] };
-    expect(answer.results[0]).toMatchObject({
-      server: 'filesystem',
-      tool: 'read_text_file',
-      loaded: false,
-    });
-    const sum = (await handler(['everything'])(
-      { type: 'search_tool_docs', query: 'add two numbers' },
-      cellSignal,
-    )) as { results: { tool: string; loaded: boolean }[] };
+  it('searches only servers whose tools are known, starting none, and says which it skipped', async () => {
+    type Answer = {
+      results: { server: string; tool: string; loaded: boolean }[];
+      notSearched: { server: string; reason: string }[];
+    };
+    const search = async (allowed: string[], query: string) =>
+      (await handler(allowed)({ type: 'search_tool_docs', query }, cellSignal)) as Answer;
+
+    const nothingKnown = await search([], 'read a file');
+    expect(started).toEqual([]);
+    expect(nothingKnown.results).toEqual([]);
+    expect(nothingKnown.notSearched).toEqual([
+      { server: 'everything', reason: NOT_INDEXED_REASON },
+      { server: 'filesystem', reason: NOT_INDEXED_REASON },
+    ]);
+    expect(NOT_INDEXED_REASON).toMatch(/not been started.*name it in `servers`/);
+
+    // A call that names `everything` loads it (prepareCallServers does, before the code).
+    await catalog.load('everything');
+    const sum = await search(['everything'], 'add two numbers');
     expect(sum.results[0]).toMatchObject({ tool: 'get-sum', loaded: true });
+    expect(sum.notSearched.map((entry) => entry.server)).toEqual(['filesystem']);
+    // A later call that does not name it still finds it, not loaded in that call.
+    const later = await search([], 'add two numbers');
+    expect(later.results[0]).toMatchObject({ tool: 'get-sum', loaded: false });
+    expect(started).toEqual(['everything']);
   });
 
   it('saves, lists and deletes saved tools', async () => {

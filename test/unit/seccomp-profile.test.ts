@@ -4,14 +4,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeSeccompProfileFile } from '../../src/container/seccomp-file.js';
 import {
-  AF_ALG,
-  AF_VSOCK,
+  ALLOWED_SOCKET_FAMILIES,
+  AF_UNIX,
   CLONE_NEW_MASK,
   EPERM,
   ENOSYS,
   buildSeccompProfile,
   deniedSyscallProbes,
-  maskedCover,
   seccompProfileJson,
   type SeccompProfile,
 } from '../../src/container/seccomp-profile.js';
@@ -116,14 +115,14 @@ describe('buildSeccompProfile', () => {
       ...['umount', 'umount2', 'unshare', 'uselib', 'userfaultfd', 'ustat', 'vhangup', 'vm86'],
       // Beyond Docker's default:
       ...['io_uring_setup', 'io_uring_enter', 'io_uring_register', 'ptrace', 'process_vm_readv'],
-      ...['process_vm_writev', 'name_to_handle_at', 'modify_ldt', 'socketcall'],
+      ...['process_vm_writev', 'name_to_handle_at', 'modify_ldt', 'socketcall', 'inotify_init1'],
     ];
     for (const name of denied) expect(decide(profile, 'amd64', name), name).toEqual(eperm);
   });
 
   it('allows what ordinary Python needs', () => {
     const plain = ['read', 'write', 'openat', 'close', 'mmap', 'futex', 'execve', 'wait4'];
-    for (const name of [...plain, 'epoll_wait', 'socketpair', 'getrandom', 'rseq', 'statx']) {
+    for (const name of [...plain, 'epoll_wait', 'getrandom', 'rseq', 'statx']) {
       expect(decide(profile, 'amd64', name), name).toEqual(allowed);
     }
     expect(decide(profile, 'amd64', 'arch_prctl')).toEqual(allowed);
@@ -148,9 +147,10 @@ describe('buildSeccompProfile', () => {
     });
   });
 
-  it('allows every socket family below 64 except AF_ALG and AF_VSOCK, on the low 32 bits', () => {
+  it('allows only AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK sockets, on the low 32 bits', () => {
+    expect(ALLOWED_SOCKET_FAMILIES).toEqual([1, 2, 10, 16]);
     for (let family = 0; family < 64; family++) {
-      const expected = family === AF_ALG || family === AF_VSOCK ? eperm : allowed;
+      const expected = ALLOWED_SOCKET_FAMILIES.includes(family) ? allowed : eperm;
       expect(decide(profile, 'amd64', 'socket', [family, 1, 0]), `family ${family}`).toEqual(
         expected,
       );
@@ -160,25 +160,30 @@ describe('buildSeccompProfile', () => {
         expected,
       );
     }
-    expect(decide(profile, 'amd64', 'socket', [-1, 1, 0])).toEqual(eperm);
+    for (const family of [-1, 0xffff, 2 ** 31, 2 ** 32 - 1])
+      expect(decide(profile, 'amd64', 'socket', [family, 1, 0]), `family ${family}`).toEqual(eperm);
+  });
+
+  it('pairs AF_UNIX sockets only', () => {
+    expect(decide(profile, 'amd64', 'socketpair', [AF_UNIX, 1, 0, 0])).toEqual(allowed);
+    expect(decide(profile, 'amd64', 'socketpair', [(1n << 32n) + 1n, 1, 0, 0])).toEqual(allowed);
+    for (const family of [0, 2, 10, 16, 30, 40])
+      expect(decide(profile, 'amd64', 'socketpair', [family, 1, 0, 0]), `family ${family}`).toEqual(
+        eperm,
+      );
+  });
+
+  it('refuses inotify and fanotify', () => {
+    for (const name of ['inotify_init', 'inotify_init1', 'inotify_add_watch', 'inotify_rm_watch'])
+      expect(decide(profile, 'amd64', name), name).toEqual(eperm);
+    for (const name of ['fanotify_init', 'fanotify_mark'])
+      expect(decide(profile, 'amd64', name), name).toEqual(eperm);
   });
 
   it('returns a fresh, deterministic profile each time', () => {
     const first = buildSeccompProfile();
     first.syscalls.length = 0;
     expect(seccompProfileJson(buildSeccompProfile())).toBe(seccompProfileJson(profile));
-  });
-});
-
-describe('maskedCover', () => {
-  it('covers exactly the range minus the excluded values with disjoint blocks', () => {
-    const blocks = maskedCover(6, [38, 40]);
-    expect(blocks).toHaveLength(8);
-    for (let value = 0; value < 64; value++) {
-      const hits = blocks.filter(([mask, base]) => (value & mask) >>> 0 === base).length;
-      expect(hits, `value ${value}`).toBe(value === 38 || value === 40 ? 0 : 1);
-    }
-    expect(maskedCover(3, [])).toEqual([[0xfffffff8, 0]]);
   });
 });
 
@@ -200,6 +205,10 @@ describe('deniedSyscallProbes', () => {
       'io_uring_setup',
       'socket(AF_VSOCK)',
       'socket(AF_ALG)',
+      'socket(AF_KEY)',
+      'socketpair(AF_INET',
+      'inotify_init1(',
+      'fanotify_init(',
     ]) {
       expect(labels).toContain(name);
     }

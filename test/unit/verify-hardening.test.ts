@@ -157,10 +157,45 @@ describe.each([
       'user: expected uid 65534, sandbox runs as uid 0',
       'group: expected gid 65534, sandbox runs as gid 0',
       'supplementary groups [0] besides gid 65534',
+      'user: the sandbox runs as root',
+      "group: the sandbox runs in root's group (gid 0)",
       'capabilities: effective set is 00000000a80425fb, expected none',
       'capabilities: bounding set is 000001ffffffffff, expected none',
       'no_new_privs is not set',
       'seccomp filter not active (mode 0)',
+    ]);
+  });
+
+  it("refuses root's group as the effective, saved or a supplementary gid", () => {
+    const inRootGroup = "group: the sandbox runs in root's group (gid 0)";
+    expect(verifyHardening(facts(mountinfo, { gids: [65534, 0, 65534] }), settings)).toEqual([
+      'group: real, effective and saved gids are 65534, 0, 65534',
+      inRootGroup,
+    ]);
+    expect(verifyHardening(facts(mountinfo, { groups: [0] }), settings)).toEqual([
+      'supplementary groups [0] besides gid 65534',
+      inRootGroup,
+    ]);
+    expect(verifyHardening(facts(mountinfo, { uids: [65534, 65534, 0] }), settings)).toEqual([
+      'user: real, effective and saved uids are 65534, 65534, 0',
+      'user: the sandbox runs as root',
+    ]);
+  });
+
+  it('refuses a core dump limit other than 0, soft or hard', () => {
+    expect(verifyHardening(facts(mountinfo, { rlimitCore: [0, -1] }), settings)).toEqual([
+      'core rlimit: expected 0 (no core dumps), sandbox has soft 0, hard unlimited',
+    ]);
+    expect(verifyHardening(facts(mountinfo, { rlimitCore: [1024, 1024] }), settings)).toEqual([
+      'core rlimit: expected 0 (no core dumps), sandbox has soft 1024, hard 1024',
+    ]);
+    // Unreadable: the sandbox lists it in errors, which refuses on its own.
+    const unreadable = facts(mountinfo, {
+      rlimitCore: null,
+      errors: ['rlimitCore: OSError()'],
+    });
+    expect(verifyHardening(unreadable, settings)).toEqual([
+      'the sandbox could not check its confinement: rlimitCore: OSError()',
     ]);
   });
 
