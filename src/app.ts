@@ -85,10 +85,13 @@ export class BridgeApp {
       },
       blueprint: (located) => sandboxBlueprint(config, located.kind, located.dockerHost),
     });
+    // Owner of this process's history records: the sandbox reads only these.
+    const sessionId = randomUUID();
+    const history = this.#history;
     this.server = createMcpServer({
       config,
       session: this.session,
-      sessionId: randomUUID(),
+      sessionId,
       history: this.#history,
       packages,
       servers: {
@@ -99,7 +102,7 @@ export class BridgeApp {
             caller: this.#upstream,
             savedTools,
             packages,
-            history: this.#history,
+            history: { ownRecent: (limit) => history.recent(limit, { session: sessionId }) },
           }),
       },
       logger,
