@@ -35,7 +35,8 @@ const MAX_LITERAL_DEPTH = 10;
 type Token =
   | { kind: 'name' | 'number' | 'op' | 'other'; text: string }
   | { kind: 'string'; bytes: boolean }
-  | { kind: 'newline' | 'end' };
+  | { kind: 'newline' }
+  | { kind: 'end' };
 
 /** Python's operators, longest first (longest match decides, as in Python's tokenizer). */
 const OPERATORS = [
@@ -43,7 +44,21 @@ const OPERATORS = [
   '/=', ':=', '<<', '<=', '==', '>=', '>>', '@=', '^=', '|=', '!', '%', '&', '(', ')', '*',
   '+', ',', '-', '.', '/', ':', ';', '<', '=', '>', '@', '[', ']', '^', '{', '|', '}', '~',
 ]; // prettier-ignore
-const HEADER_OPERATORS = new Set(['(', ')', ',', ':', '=', '*', '**', '/', '->', '-', '+', '.', '...']);
+const HEADER_OPERATORS = new Set([
+  '(',
+  ')',
+  ',',
+  ':',
+  '=',
+  '*',
+  '**',
+  '/',
+  '->',
+  '-',
+  '+',
+  '.',
+  '...',
+]);
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const NUMBER =

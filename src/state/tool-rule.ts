@@ -56,7 +56,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const SINGLE_DEF =
   'a saved tool must be a single function definition: `def name(...):` at the very start and its indented body, with nothing before or after it at module level';
 
-const DECORATORS = 'a saved tool cannot have decorators: they would run whenever the tool is loaded';
+const DECORATORS =
+  'a saved tool cannot have decorators: they would run whenever the tool is loaded';
 
 /** Why `name` cannot name a saved tool, or undefined. */
 export function toolNameProblem(name: string): string | undefined {

@@ -17,14 +17,34 @@ const ANNOTATION = /annotation of 'x' may only be/;
 
 const CASES: [name: string, source: string, expected: RegExp | undefined][] = [
   // Accepted: what agents write.
-  ['greet', 'def greet(name, punctuation="!"):\n    """Greets."""\n    return f"hi {name}{punctuation}"\n', ok],
+  [
+    'greet',
+    'def greet(name, punctuation="!"):\n    """Greets."""\n    return f"hi {name}{punctuation}"\n',
+    ok,
+  ],
   ['fetch', 'async def fetch(url: str, *, timeout: float = 10.0) -> dict:\n    return {}\n', ok],
-  ['tidy', 'def tidy(\n    a,\n    b=(1, -2.5, 3j, b"x", None, True, ...),\n    /,\n    c: "list[int]" = (),\n    *rest: typing.Any,\n    **kw: None,\n) -> "dict[str, int]":\n    pass\n', ok],
+  [
+    'tidy',
+    'def tidy(\n    a,\n    b=(1, -2.5, 3j, b"x", None, True, ...),\n    /,\n    c: "list[int]" = (),\n    *rest: typing.Any,\n    **kw: None,\n) -> "dict[str, int]":\n    pass\n',
+    ok,
+  ],
   ['inline', 'def inline(): return 1\n', ok],
-  ['commented', 'def commented(x=1):  # note\n# a comment at column 0\n\n    return x  # fine\n', ok],
+  [
+    'commented',
+    'def commented(x=1):  # note\n# a comment at column 0\n\n    return x  # fine\n',
+    ok,
+  ],
   ['strings', "def strings(a='a' \"b\", b=r'\\'', c='''x\ny''', d=u'\\\\'):\n    return a\n", ok],
-  ['numbers', 'def numbers(a=0x_FF, b=1_000.5e-3, c=.5, d=1., e=0o17, f=0b1, g=+7, h=1E5J):\n    pass\n', ok],
-  ['body', 'def body():\n    @decorator\n    def inner(x=compute()): ...\n    import os\n    return f"{x[\'k\']}"\n', ok],
+  [
+    'numbers',
+    'def numbers(a=0x_FF, b=1_000.5e-3, c=.5, d=1., e=0o17, f=0b1, g=+7, h=1E5J):\n    pass\n',
+    ok,
+  ],
+  [
+    'body',
+    'def body():\n    @decorator\n    def inner(x=compute()): ...\n    import os\n    return f"{x[\'k\']}"\n',
+    ok,
+  ],
   ['joined', 'def joined(a,\\\n           b=2) \\\n        -> int:\n    return a\n', ok],
   // Names.
   ['print', 'def print():\n    pass\n', /'print' is a Python builtin/],
