@@ -202,6 +202,9 @@ describeEachEngine('saved tools cannot become a backdoor', (engine) => {
     plant('sleepy', "def sleepy(x=__import__('time').sleep(100)):\n    return x\n");
     plant('print', `def print(*a, **k):\n    ${mark('planted-print')}\n`);
     plant('good', 'def good():\n    """Forty-two."""\n    return 42\n');
+    // Passes the host's reading of the def line, not Python's: the sandbox's own check
+    // (in the fresh session, before anything of it runs) quarantines it.
+    plant('starry', 'def starry(*):\n    pass\n');
     writeFileSync(path.join(toolsFolder(), 'garbled.json'), '{"name": "garbled", "sou');
 
     await withBridge(async (bridge) => {
@@ -215,7 +218,14 @@ describeEachEngine('saved tools cannot become a backdoor', (engine) => {
       });
       expect(payloadOf(first).stdout?.at(-1)).toBe('42');
       const notices = (payloadOf(first).notices ?? []).join('\n');
-      for (const name of ['evil_module', 'evil_decorator', 'sleepy', 'print', 'garbled']) {
+      for (const name of [
+        'evil_module',
+        'evil_decorator',
+        'sleepy',
+        'print',
+        'garbled',
+        'starry',
+      ]) {
         expect.soft(notices).toMatch(new RegExp(`Saved tool '${name}' was quarantined`));
       }
       expect(savedFiles()).toEqual(['good.json']);
@@ -226,6 +236,7 @@ describeEachEngine('saved tools cannot become a backdoor', (engine) => {
           'garbled.json',
           'print.json',
           'sleepy.json',
+          'starry.json',
         ]),
       );
       // Reported once: the next call of the same session says nothing more.
@@ -256,6 +267,7 @@ describeEachEngine('saved tools cannot become a backdoor', (engine) => {
       /^sleepy\s+quarantined\b.*default value of 'x' must be a literal/m,
     );
     expect(listed.stdout).toMatch(/^print\s+quarantined\b.*'print' is a Python builtin/m);
+    expect(listed.stdout).toMatch(/^starry\s+quarantined\b.*does not compile/m);
     const deleted = await cli('delete', 'sleepy');
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toMatch(/Deleted the quarantined tool 'sleepy'/);
