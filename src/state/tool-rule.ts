@@ -50,7 +50,13 @@ export const PYTHON_BUILTINS: ReadonlySet<string> = new Set(
 /** What `def` must start with (at the first character: nothing before it). */
 const START = /^(?:async[ \t]+)?def[ \t]/;
 /** Control characters but tab and newline: a form feed resets a line's indentation. */
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+function firstControlCharacter(source: string): string | undefined {
+  for (const char of source) {
+    const code = char.charCodeAt(0);
+    if ((code < 0x20 && char !== '\t' && char !== '\n') || code === 0x7f) return char;
+  }
+  return undefined;
+}
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const SINGLE_DEF =
@@ -82,9 +88,9 @@ export function toolSourceProblem(name: string, source: string): string | undefi
   const nameProblem = toolNameProblem(name);
   if (nameProblem) return nameProblem;
   if (source.trim() === '') return 'its source is empty or not text';
-  const control = CONTROL.exec(source);
-  if (control) {
-    return `its source contains the control character ${JSON.stringify(control[0])}: only tabs and newlines (\\n) may appear as such (write others as escapes)`;
+  const control = firstControlCharacter(source);
+  if (control !== undefined) {
+    return `its source contains the control character ${JSON.stringify(control)}: only tabs and newlines (\\n) may appear as such (write others as escapes)`;
   }
   if (LONE_SURROGATE.test(source)) return 'its source is not valid Unicode text';
   if (source.trimStart().startsWith('@')) return DECORATORS;

@@ -181,7 +181,9 @@ describe('tools CLI', () => {
   };
 
   it('lists saved and quarantined tools, deletes either, and refuses bad input', () => {
-    expect(cli('list')).toMatchObject({ code: 0, out: expect.stringMatching(/^No saved tools/) });
+    const empty = cli('list');
+    expect(empty.code).toBe(0);
+    expect(empty.out).toMatch(/^No saved tools/);
     store.save({ name: 'good', source: toolSource('good'), description: 'Pads.' });
     plant('print', 'def print():\n    pass\n');
     planSavedToolLoad(store, logger);
@@ -196,18 +198,15 @@ describe('tools CLI', () => {
       out: "Deleted the quarantined tool 'print'.",
     });
     expect(cli('delete', 'good')).toMatchObject({ code: 0, out: "Deleted the saved tool 'good'." });
-    expect(cli('delete', 'good')).toMatchObject({
-      code: 1,
-      err: expect.stringMatching(/^No saved or quarantined tool named 'good'/),
-    });
-    expect(cli('delete', '../history.sqlite3')).toMatchObject({
-      code: 2,
-      err: expect.stringMatching(/not a valid tool name/),
-    });
-    expect(cli('delete')).toMatchObject({
-      code: 2,
-      err: expect.stringMatching(/^Unknown or incomplete/),
-    });
+    const missing = cli('delete', 'good');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^No saved or quarantined tool named 'good'/);
+    const invalid = cli('delete', '../history.sqlite3');
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/not a valid tool name/);
+    const incomplete = cli('delete');
+    expect(incomplete.code).toBe(2);
+    expect(incomplete.err).toMatch(/^Unknown or incomplete/);
     expect(cli('remove', 'x').code).toBe(2);
     expect(cli().code).toBe(2);
     expect(cli('--help').code).toBe(0);
