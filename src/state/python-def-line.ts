@@ -10,6 +10,8 @@
  * Python sees the same tokens, hence the same defaults and annotations, and the same `:`.
  */
 
+import { DefLineRefused as Refused, DefLineTokens, type Token } from './python-tokens.js';
+
 export interface DefLine {
   name: string;
   /** Index just past the `:` that ends the header. */
@@ -32,44 +34,6 @@ const ANNOTATION_HELP =
   "a name, a dotted name, None or a string: put others in quotes, e.g. 'list[int]'";
 const MAX_LITERAL_DEPTH = 10;
 
-type Token =
-  | { kind: 'name' | 'number' | 'op' | 'other'; text: string }
-  | { kind: 'string'; bytes: boolean }
-  | { kind: 'newline' }
-  | { kind: 'end' };
-
-/** Python's operators, longest first (longest match decides, as in Python's tokenizer). */
-const OPERATORS = [
-  '**=', '//=', '>>=', '<<=', '...', '!=', '%=', '&=', '**', '*=', '+=', '-=', '->', '//',
-  '/=', ':=', '<<', '<=', '==', '>=', '>>', '@=', '^=', '|=', '!', '%', '&', '(', ')', '*',
-  '+', ',', '-', '.', '/', ':', ';', '<', '=', '>', '@', '[', ']', '^', '{', '|', '}', '~',
-]; // prettier-ignore
-const HEADER_OPERATORS = new Set([
-  '(',
-  ')',
-  ',',
-  ':',
-  '=',
-  '*',
-  '**',
-  '/',
-  '->',
-  '-',
-  '+',
-  '.',
-  '...',
-]);
-
-const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const NUMBER =
-  /(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:(?:[0-9](?:_?[0-9])*)?\.[0-9](?:_?[0-9])*|[0-9](?:_?[0-9])*\.?)(?:[eE][+-]?[0-9](?:_?[0-9])*)?[jJ]?)/y;
-/** After a name or a number: characters that would make Python read a longer token. */
-const NAME_CONTINUES = /[A-Za-z0-9_\u0080-\uffff]/;
-const NUMBER_CONTINUES = /[A-Za-z0-9_.\u0080-\uffff]/;
-const PLAIN_STRING_PREFIXES = new Set(['', 'r', 'u', 'b', 'br', 'rb']);
-
-class Refused extends Error {}
-
 /** Reads the header at the start of `source`; the problem in one sentence if it is not allowed. */
 export function readDefLine(source: string): DefLineResult {
   try {
@@ -81,13 +45,10 @@ export function readDefLine(source: string): DefLineResult {
 }
 
 class HeaderReader {
-  readonly #source: string;
-  #pos = 0;
-  /** Bracket depth: inside brackets a newline joins lines, as in Python. */
-  #depth = 0;
+  readonly #tokens: DefLineTokens;
 
   constructor(source: string) {
-    this.#source = source;
+    this.#tokens = new DefLineTokens(source);
   }
 
   read(): DefLine {
@@ -101,15 +62,15 @@ class HeaderReader {
     const open = this.#next();
     if (isOther(open, '[')) throw new Refused('a saved tool cannot have type parameters');
     if (!isOp(open, '(')) throw new Refused(`expected '(' after def ${name.text}`);
-    this.#depth = 1;
+    this.#tokens.depth = 1;
     this.#parameters();
-    this.#depth = 0;
+    this.#tokens.depth = 0;
     let after = this.#next();
     if (isOp(after, '->')) {
       after = this.#annotation(() => 'the return annotation', [':']);
     }
     if (!isOp(after, ':')) throw new Refused("expected ':' at the end of the def line");
-    return { name: name.text, end: this.#pos };
+    return { name: name.text, end: this.#tokens.position };
   }
 
   #parameters(): void {
@@ -177,6 +138,10 @@ class HeaderReader {
   }
 
   /** A literal starting at `token`; returns the token after it. */
+  #next(): Token {
+    return this.#tokens.next();
+  }
+
   #literal(token: Token, depth: number, refuse: () => Refused): Token {
     if (token.kind === 'string') {
       while (token.kind === 'string') token = this.#next();
@@ -191,93 +156,15 @@ class HeaderReader {
       return this.#next();
     }
     if (!isOp(token, '(') || depth >= MAX_LITERAL_DEPTH) throw refuse();
-    this.#depth += 1;
+    this.#tokens.depth += 1;
     token = this.#next();
     while (!isOp(token, ')')) {
       token = this.#literal(token, depth + 1, refuse);
       if (isOp(token, ',')) token = this.#next();
       else if (!isOp(token, ')')) throw refuse();
     }
-    this.#depth -= 1;
+    this.#tokens.depth -= 1;
     return this.#next();
-  }
-
-  #next(): Token {
-    const source = this.#source;
-    for (;;) {
-      const char = source[this.#pos];
-      if (char === undefined) return { kind: 'end' };
-      if (char === ' ' || char === '\t') {
-        this.#pos += 1;
-      } else if (char === '\\' && source[this.#pos + 1] === '\n') {
-        this.#pos += 2;
-      } else if (char === '#') {
-        const newline = source.indexOf('\n', this.#pos);
-        this.#pos = newline === -1 ? source.length : newline;
-      } else if (char === '\n') {
-        this.#pos += 1;
-        if (this.#depth === 0) return { kind: 'newline' };
-      } else {
-        break;
-      }
-    }
-    const start = this.#pos;
-    NAME.lastIndex = NUMBER.lastIndex = start;
-    const name = NAME.exec(source);
-    if (name) {
-      this.#pos = NAME.lastIndex;
-      const quote = source[this.#pos];
-      if (quote === '"' || quote === "'") return this.#string(name[0].toLowerCase());
-      this.#refuseContinuation(NAME_CONTINUES);
-      return { kind: 'name', text: name[0] };
-    }
-    const number = NUMBER.exec(source);
-    if (number) {
-      this.#pos = NUMBER.lastIndex;
-      this.#refuseContinuation(NUMBER_CONTINUES);
-      return { kind: 'number', text: number[0] };
-    }
-    const quote = source[start];
-    if (quote === '"' || quote === "'") return this.#string('');
-    // Anything else ends the reading: the grammar accepts none of it, and says why in its
-    // own terms (a default, an annotation...).
-    const operator = OPERATORS.find((op) => source.startsWith(op, start));
-    if (operator === undefined || !HEADER_OPERATORS.has(operator)) {
-      return { kind: 'other', text: operator ?? source.slice(start, start + 1) };
-    }
-    this.#pos += operator.length;
-    return { kind: 'op', text: operator };
-  }
-
-  #refuseContinuation(continues: RegExp): void {
-    const next = this.#source[this.#pos];
-    if (next !== undefined && continues.test(next)) {
-      throw new Refused('the def line may only hold ASCII names, numbers and plain strings');
-    }
-  }
-
-  /** A string literal whose prefix (lower case) was read; `#pos` is at its quote. */
-  #string(prefix: string): Token {
-    if (!PLAIN_STRING_PREFIXES.has(prefix)) {
-      throw new Refused(
-        'the def line may only hold plain string literals (no f-strings or t-strings)',
-      );
-    }
-    const source = this.#source;
-    const quote = source.slice(this.#pos, this.#pos + 3);
-    const closing = quote === '"""' || quote === "'''" ? quote : (source[this.#pos] ?? '');
-    let index = this.#pos + closing.length;
-    for (;;) {
-      const char = source[index];
-      if (char === undefined || (char === '\n' && closing.length === 1)) {
-        throw new Refused('a string in the def line is not terminated');
-      }
-      if (char === '\\') index += 2;
-      else if (source.startsWith(closing, index)) break;
-      else index += 1;
-    }
-    this.#pos = index + closing.length;
-    return { kind: 'string', bytes: prefix.includes('b') };
   }
 }
 

@@ -1,17 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { fileSize, listJson, readJson, removeFile, writeFileAtomically } from './tool-files.js';
 import { TOOL_NAME, toolSourceProblem } from './tool-rule.js';
 
 export interface SavedTool {
@@ -110,7 +102,7 @@ export class SavedToolStore {
       source,
       savedAt: new Date().toISOString(),
     };
-    this.#writeAtomically(path.join(this.folder, `${name}.json`), JSON.stringify(tool, null, 2));
+    writeFileAtomically(path.join(this.folder, `${name}.json`), JSON.stringify(tool, null, 2));
     return tool;
   }
 
@@ -160,7 +152,7 @@ export class SavedToolStore {
     }
     try {
       const details = { reason: oneLine, quarantinedAt: new Date().toISOString() };
-      this.#writeAtomically(this.#reasonFile(name), JSON.stringify(details, null, 2));
+      writeFileAtomically(this.#reasonFile(name), JSON.stringify(details, null, 2));
     } catch (error: unknown) {
       this.#logger.warn(
         { tool: name, err: String(error) },
@@ -219,13 +211,6 @@ export class SavedToolStore {
   #reasonFile(name: string): string {
     return path.join(this.quarantineFolder, `${name}${REASON_SUFFIX}`);
   }
-
-  #writeAtomically(target: string, text: string): void {
-    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(temporary, text, { mode: 0o600 });
-    renameSync(temporary, target);
-  }
 }
 
 /** Why a stored tool may not be loaded after `count` others of `total` bytes, or undefined. */
@@ -241,45 +226,4 @@ function loadProblem(tool: SavedTool, count: number, total: number): string | un
     return `it is over the limit of ${MAX_SAVED_TOOLS_TOTAL_BYTES} bytes of source for all saved tools`;
   }
   return undefined;
-}
-
-/** `*.json` files (regular files only) of a folder, sorted; none if it is missing. */
-function listJson(folder: string): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(folder);
-  } catch {
-    return [];
-  }
-  return files.filter((file) => file.endsWith('.json') && isFile(path.join(folder, file))).sort();
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function isFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function removeFile(file: string): boolean {
-  if (!isFile(file)) return false;
-  rmSync(file, { force: true });
-  return true;
 }
