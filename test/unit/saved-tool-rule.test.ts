@@ -107,7 +107,44 @@ const CASES: [name: string, source: string, expected: RegExp | undefined][] = [
   ['evil', '', /empty/],
 ];
 
-function pythonVerdicts(): (string | null)[] {
+/** Pieces of def lines and bodies, joined at random into sources an attacker might try. */
+const HEADER_PIECES = [
+  'x', 'y', 'a.b', '=', ':', ',', '(', ')', '*', '**', '/', '-', '+', '1', '1.', '.5', '0x1',
+  '1j', '1e5', '"s"', "'s'", 'b"s"', 'r"\\""', 'f"s"', '"""t\nu"""', 'None', 'True', '...',
+  '->', '[', ']', '{', '}', '|', 'lambda', 'print', '()', '#c\n', '\\\n', '\n', ' ', 'if',
+  'else', 'not', '@', ':=', '1if', 'é', '\t', '"a" "b"', '0_0', '1_', 'int',
+]; // prettier-ignore
+const BODY_PIECES = [
+  '"""', "'''", '"', "'", '\\', '\n', '\n    ', '\n  ', '\n\t', '\nimport os', '\n#', 'x = (',
+  ')', '[', ']', 'f"{', '}"', 'f"""{', '{', '}', ' ', 'return ', 'pass', '\n\n', '# c', 'r"',
+  'b"', ';', 'def g():', '\n        ', '\\\n', 'lambda: 1', 'x', '\f',
+]; // prettier-ignore
+
+/** Sources the host accepts, out of `count` random ones (a fixed seed: the same every run). */
+function acceptedAtRandom(count: number): string[] {
+  let state = 20260101; // xorshift32
+  const random = (n: number) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  const pick = (pieces: string[], most: number) =>
+    Array.from({ length: 1 + random(most) }, () => pieces[random(pieces.length)]).join('');
+  const accepted = new Set<string>();
+  for (let index = 0; index < count; index += 1) {
+    const header = `def f(${pick(HEADER_PIECES, 7)})${random(4) === 0 ? ` -> ${pick(HEADER_PIECES, 1)}` : ''}:\n    pass\n`;
+    const body = `${random(3) === 0 ? 'def f(): ' : 'def f():\n    '}${pick(BODY_PIECES, 10)}\n`;
+    for (const source of [header, body]) {
+      if (toolSourceProblem('f', source) === undefined) accepted.add(source);
+    }
+  }
+  return [...accepted];
+}
+
+function pythonVerdicts(
+  cases: [string, string][] = CASES.map(([name, source]) => [name, source]),
+): (string | null)[] {
   const script = [
     'import importlib.util, json, sys',
     `spec = importlib.util.spec_from_file_location("rule", ${JSON.stringify(path.join(SANDBOX_DIR, 'mcp', '_tool_rule.py'))})`,
@@ -116,7 +153,8 @@ function pythonVerdicts(): (string | null)[] {
     'print(json.dumps([rule.tool_problem(name, source) for name, source in cases]))',
   ].join('\n');
   const output = execFileSync('python3', ['-I', '-c', script], {
-    input: JSON.stringify(CASES.map(([name, source]) => [name, source])),
+    input: JSON.stringify(cases),
+    maxBuffer: 64 * 1024 * 1024,
     encoding: 'utf8',
   });
   return JSON.parse(output) as (string | null)[];
@@ -138,6 +176,17 @@ describe('saved-tool rule', () => {
       if (expected === undefined) expect(problem, `${name}: ${source}`).toBeUndefined();
       else expect(problem, `${name}: ${source}`).toMatch(expected);
     });
+  });
+
+  it('what the host accepts, Python reads as one plain def or cannot compile (random sources)', () => {
+    const accepted = acceptedAtRandom(20_000);
+    expect(accepted.length).toBeGreaterThan(1000);
+    const verdicts = pythonVerdicts(accepted.map((source) => ['f', source]));
+    const wrong = accepted.filter((_, index) => {
+      const problem = verdicts[index];
+      return typeof problem === 'string' && !problem.startsWith('its source does not compile');
+    });
+    expect(wrong).toEqual([]);
   });
 
   it('refuses names that are not identifiers, whatever their source', () => {
