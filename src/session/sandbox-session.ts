@@ -161,16 +161,17 @@ export class SandboxSession {
     // settling it quarantines the cause, so the next attempt goes further.
     for (let attempt = 1; ; attempt += 1) {
       const sandbox = await this.#startSandbox(engine);
+      this.#sandbox = sandbox; // close() reaches it while it loads
       if (attempt > MAX_STARTUP_ATTEMPTS) {
         this.#addNotice(
           `Saved tools were not loaded in this session: loading them failed ${MAX_STARTUP_ATTEMPTS} times (see the bridge's log).`,
         );
-      } else if (!(await this.#runStartup(sandbox))) {
-        await sandbox.destroy();
-        continue;
+        return sandbox;
       }
-      this.#sandbox = sandbox;
-      return sandbox;
+      if (await this.#runStartup(sandbox)) return sandbox;
+      if (this.#sandbox === sandbox) this.#sandbox = undefined;
+      await sandbox.destroy();
+      if (this.#closed) throw new Error('the bridge is shutting down');
     }
   }
 
