@@ -25,11 +25,9 @@ import { loadSandboxSources, type GeneratedModules } from './session/boot-module
 import type { SandboxBlueprint } from './session/live-sandbox.js';
 import { SandboxSession } from './session/sandbox-session.js';
 import { HistoryStore } from './state/history-store.js';
-import { SavedToolStore, type SavedTool } from './state/saved-tools.js';
+import { planSavedToolLoad } from './state/saved-tool-loader.js';
+import { SavedToolStore } from './state/saved-tools.js';
 import { UpstreamRegistry } from './upstream/upstream-registry.js';
-
-/** The internal cell that loads saved tools into every new session (docs/protocol.md). */
-const LOAD_SAVED_TOOLS = 'import mcp.runtime as _r; _r._load_saved_tools()';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
@@ -57,7 +55,10 @@ export class BridgeApp {
       stateDir: config.stateDir,
       logger,
     });
-    const savedTools = new SavedToolStore(config.stateDir, logger);
+    const savedTools = new SavedToolStore(
+      config.stateDir,
+      logger.child({ component: 'saved-tools' }),
+    );
     this.#history = HistoryStore.open(config.stateDir, {
       maxEntries: config.executor.maxHistory,
       logger: logger.child({ component: 'history' }),
@@ -74,8 +75,9 @@ export class BridgeApp {
     this.session = new SandboxSession({
       config,
       logger,
-      sources: () => loadSandboxSources(sandboxData(catalog, savedTools.list())),
-      startupCode: () => (savedTools.list().length > 0 ? LOAD_SAVED_TOOLS : undefined),
+      sources: () => loadSandboxSources(sandboxData(catalog)),
+      // Saved tools load as the first cell of every new sandbox (docs/protocol.md).
+      startup: () => planSavedToolLoad(savedTools, logger.child({ component: 'saved-tools' })),
       connectEngine: async () => {
         const located = await engine();
         await packages.prepareStore(located);
@@ -83,10 +85,13 @@ export class BridgeApp {
       },
       blueprint: (located) => sandboxBlueprint(config, located.kind, located.dockerHost),
     });
+    // Owner of this process's history records: the sandbox reads only these.
+    const sessionId = randomUUID();
+    const history = this.#history;
     this.server = createMcpServer({
       config,
       session: this.session,
-      sessionId: randomUUID(),
+      sessionId,
       history: this.#history,
       packages,
       servers: {
@@ -97,7 +102,7 @@ export class BridgeApp {
             caller: this.#upstream,
             savedTools,
             packages,
-            history: this.#history,
+            history: { ownRecent: (limit) => history.recent(limit, { session: sessionId }) },
           }),
       },
       logger,
@@ -164,18 +169,12 @@ export function sandboxBlueprint(
 }
 
 /** Host data the in-sandbox `mcp` package reads, fresh for each new sandbox. */
-export function sandboxData(
-  catalog?: ServerCatalog,
-  savedTools: readonly SavedTool[] = [],
-): GeneratedModules {
+export function sandboxData(catalog?: ServerCatalog): GeneratedModules {
   return {
     'mcp._capabilities': {
       TEXT: CAPABILITY_SUMMARY,
       SERVERS: catalog?.names() ?? [],
       SERVER_DETAILS: catalog?.discovered() ?? [],
-    },
-    'mcp._saved_tools': {
-      TOOLS: Object.fromEntries(savedTools.map((tool) => [tool.name, tool.source])),
     },
   };
 }

@@ -5,14 +5,18 @@ import { loadConfig, type BridgeConfig } from './config/env.js';
 import { runDoctor } from './doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
+import { runToolsCommand } from './state/tools-cli.js';
 import { packageVersion } from './util/package-root.js';
 
 const USAGE = `Usage: mcp-server-code-execution-mode <command>
 
 Commands:
-  run       serve MCP over stdio (what an MCP client starts; the default)
-  doctor    check the container engine, the image and a hardened sandbox
-  --version print the version
+  run            serve MCP over stdio (what an MCP client starts; the default)
+  doctor         check the container engine, the image and a hardened sandbox
+  tools list     show the saved tools, quarantined ones included
+  tools delete NAME
+                 remove a saved or quarantined tool
+  --version      print the version
 
 Configuration is by environment variables; see the README.`;
 
@@ -29,7 +33,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'doctor') {
+  if (command !== 'run' && command !== 'doctor' && command !== 'tools') {
     process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
     return 2;
   }
@@ -46,6 +50,14 @@ async function main(argv: string[]): Promise<number | undefined> {
 
   if (command === 'doctor') {
     return runDoctor(config, logger, (line) => process.stdout.write(`${line}\n`));
+  }
+  if (command === 'tools') {
+    return runToolsCommand(argv.slice(1), {
+      stateDir: config.stateDir,
+      logger,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
   }
 
   const app = new BridgeApp(config, logger, packageVersion());

@@ -106,8 +106,9 @@ def call_tool_sync(
 
 
 def history(limit: int = 20) -> list[dict[str, Any]]:
-    """Recent executions recorded by the bridge, newest first: `[{id, tool, code, status,
-    exitCode, startedAt, durationMs, servers}]` (kept across bridge restarts)."""
+    """Recent executions of this bridge process, newest first: `[{id, tool, code, status,
+    exitCode, startedAt, durationMs, servers}]`. Other MCP clients' bridges may share the
+    history file; their executions are not shown here."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise MCPError("limit must be an integer")
     entries = request_sync({"type": "history", "limit": limit}).get("history")

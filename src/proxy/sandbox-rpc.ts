@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { PackageManager } from '../packages/package-manager.js';
-import type { HistoryStore } from '../state/history-store.js';
+import type { ExecutionRecord } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
@@ -56,8 +56,15 @@ const requestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('history'), limit: z.number().int().nullish() }),
 ]);
 
-/** What answering `history` needs (src/state/history-store.ts). */
-export type SandboxHistoryReader = Pick<HistoryStore, 'recent'>;
+/**
+ * What answering `history` needs: the executions of this bridge process only. Other MCP
+ * clients may run bridges on the same state dir (one history file); their code is not
+ * this sandbox's to read. A distinct method name, so the whole store cannot be passed
+ * by mistake.
+ */
+export interface SandboxHistoryReader {
+  ownRecent(limit: number): ExecutionRecord[];
+}
 
 /** What answering `install_package` needs (src/packages/package-manager.ts). */
 export type SandboxPackageInstaller = Pick<PackageManager, 'installOrRefuse'>;
@@ -74,7 +81,7 @@ export function sandboxRpcHandler(context: {
   savedTools: SavedToolStore;
   /** Package installs; absent: `install_package` is refused. */
   packages?: SandboxPackageInstaller | undefined;
-  /** The execution history; absent: `history` answers an empty list. */
+  /** This bridge's execution history; absent: `history` answers an empty list. */
   history?: SandboxHistoryReader | undefined;
 }): RpcHandler {
   const { allowed, catalog, caller, savedTools, packages, history } = context;
@@ -166,7 +173,7 @@ export function sandboxRpcHandler(context: {
         return { deleted: savedTools.delete(request.name) };
       case 'history':
         return {
-          history: (history?.recent(Math.min(Math.max(request.limit ?? 20, 1), 1000)) ?? []).map(
+          history: (history?.ownRecent(Math.min(Math.max(request.limit ?? 20, 1), 1000)) ?? []).map(
             (entry) => ({
               id: entry.id,
               tool: entry.tool,

@@ -36,13 +36,14 @@ Loaded this call: \`LOADED_MCP_SERVERS\`, \`runtime.list_loaded_server_metadata(
 \`runtime.describe_server(name)\` (includes its \`cwd\`). Sync variants: \`*_sync\`.
 
 **Persist helpers:** \`save_tool(func)\` keeps a function you defined; it is loaded into every
-later session (even after a restart). \`runtime.list_saved_tools()\`,
-\`runtime.delete_saved_tool(name)\`.
+later session (even after a restart). It must be one plain \`def\`: no decorators, literal
+defaults, annotations that are names or strings, not named like a builtin or \`runtime\`.
+\`runtime.list_saved_tools()\`, \`runtime.delete_saved_tool(name)\`.
 
 **Packages and history:** \`runtime.install_package("name")\` installs into a read-only
 package store (policy set by the operator; the sandbox itself stays offline; missing
 imports may be installed automatically), \`runtime.list_packages()\`. \`runtime.history(20)\`
-lists recent executions. \`runtime.check_code_safety(code)\` gives an advisory static report.
+lists this bridge's recent executions. \`runtime.check_code_safety(code)\` gives an advisory static report.
 
 Errors from servers raise \`runtime.MCPError\`.
 `;

@@ -12,9 +12,8 @@ import {
   type SandboxBlueprint,
 } from './live-sandbox.js';
 
-/** Time allowed for the internal start-up cell; saved tools only define functions. */
-const STARTUP_CODE_TIMEOUT_MS = 10_000;
-const STARTUP_NOTICE_CHARS = 8192;
+/** Sandboxes started for one call whose start-up cell failed, before one starts without it. */
+const MAX_STARTUP_ATTEMPTS = 3;
 
 /** What a call's cell may reach: the servers loaded for it and its request handler. */
 export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
@@ -24,16 +23,31 @@ export interface RunReport extends ExecutionResult {
   notices: string[];
 }
 
+/** An internal cell run first in every new sandbox (loading the saved tools). */
+export interface StartupCell {
+  code: string;
+  timeoutMs: number;
+  maxOutputChars: number;
+  /**
+   * Reads the cell's result: notices for the agent's next result, and whether this
+   * sandbox may be used (false: it is discarded and another one started).
+   */
+  settle(result: ExecutionResult): { notices: string[]; usable: boolean };
+}
+
+export interface SessionStartup {
+  /** Things to tell the agent on its next result. */
+  notices: string[];
+  cell: StartupCell | undefined;
+}
+
 export interface SessionDependencies {
   config: BridgeConfig;
   logger: Logger;
   /** Read at every sandbox start, so host data (saved tools) is current. */
   sources(): SandboxSources;
-  /**
-   * An internal cell run first in every new sandbox (e.g. loading saved tools). Its
-   * stderr becomes a notice on the next result; its stdout is ignored.
-   */
-  startupCode?: () => string | undefined;
+  /** Asked at every sandbox start (so it reads current host data, e.g. saved tools). */
+  startup?: () => SessionStartup;
   connectEngine(): Promise<LocatedEngine>;
   blueprint(engine: LocatedEngine): SandboxBlueprint;
 }
@@ -143,6 +157,25 @@ export class SandboxSession {
       await ensureImage(engine.docker, this.#deps.config.image, this.#logger);
       this.#imageReady = true;
     }
+    // A start-up cell that fails makes its sandbox unfit (e.g. a saved tool hung it);
+    // settling it quarantines the cause, so the next attempt goes further.
+    for (let attempt = 1; ; attempt += 1) {
+      const sandbox = await this.#startSandbox(engine);
+      this.#sandbox = sandbox; // close() reaches it while it loads
+      if (attempt > MAX_STARTUP_ATTEMPTS) {
+        this.#addNotice(
+          `Saved tools were not loaded in this session: loading them failed ${MAX_STARTUP_ATTEMPTS} times (see the bridge's log).`,
+        );
+        return sandbox;
+      }
+      if (await this.#runStartup(sandbox)) return sandbox;
+      if (this.#sandbox === sandbox) this.#sandbox = undefined;
+      await sandbox.destroy();
+      if (this.#closed) throw new Error('the bridge is shutting down');
+    }
+  }
+
+  async #startSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
     const started = performance.now();
     const sandbox = await LiveSandbox.start({
       docker: engine.docker,
@@ -153,7 +186,9 @@ export class SandboxSession {
       onDeath: (reason, duringCall) => {
         if (this.#sandbox === sandbox) this.#sandbox = undefined;
         if (!duringCall && !this.#closed) {
-          this.#pendingNotice = `The sandbox stopped between calls (${reason}); this call runs in a fresh one, so earlier variables and imports are gone.`;
+          this.#addNotice(
+            `The sandbox stopped between calls (${reason}); this call runs in a fresh one, so earlier variables and imports are gone.`,
+          );
         }
       },
     });
@@ -165,24 +200,27 @@ export class SandboxSession {
       },
       'sandbox started',
     );
-    this.#sandbox = sandbox;
-    await this.#runStartupCode(sandbox);
     return sandbox;
   }
 
-  async #runStartupCode(sandbox: LiveSandbox): Promise<void> {
-    const code = this.#deps.startupCode?.();
-    if (!code) return;
+  /** Runs the start-up cell, if any; false when the sandbox should not be used. */
+  async #runStartup(sandbox: LiveSandbox): Promise<boolean> {
+    const startup = this.#deps.startup?.();
+    for (const notice of startup?.notices ?? []) this.#addNotice(notice);
+    const cell = startup?.cell;
+    if (!cell) return true;
     const result = await sandbox.execute({
-      code,
-      timeoutMs: STARTUP_CODE_TIMEOUT_MS,
-      maxOutputChars: STARTUP_NOTICE_CHARS,
+      code: cell.code,
+      timeoutMs: cell.timeoutMs,
+      maxOutputChars: cell.maxOutputChars,
     });
-    const problems = result.stderr.trim() || result.lostReason;
-    if (problems) {
-      this.#logger.warn({ problems }, 'session start-up code reported problems');
-      this.#pendingNotice = [this.#pendingNotice, problems].filter(Boolean).join('\n');
-    }
+    const { notices, usable } = cell.settle(result);
+    for (const notice of notices) this.#addNotice(notice);
+    return usable && sandbox.alive;
+  }
+
+  #addNotice(notice: string): void {
+    this.#pendingNotice = [this.#pendingNotice, notice].filter(Boolean).join('\n');
   }
 
   #connect(): Promise<LocatedEngine> {
@@ -210,7 +248,9 @@ export class SandboxSession {
       const sandbox = this.#sandbox;
       if (!sandbox || this.#waiting > 0) return;
       this.#sandbox = undefined;
-      this.#pendingNotice = `The sandbox was stopped after ${seconds}s without calls (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT); this call runs in a fresh one, so earlier variables and imports are gone.`;
+      this.#addNotice(
+        `The sandbox was stopped after ${seconds}s without calls (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT); this call runs in a fresh one, so earlier variables and imports are gone.`,
+      );
       this.#logger.info({ idleSeconds: seconds }, 'stopping idle sandbox');
       void sandbox.destroy();
     }, seconds * 1000);

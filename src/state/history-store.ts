@@ -34,7 +34,15 @@
  * or full disk), the store keeps its history in memory for this process and says so in
  * the log.
  *
- * Schema changes bump SCHEMA_VERSION (PRAGMA user_version) and add a migration step.
+ * Ownership: `session` is a random id per bridge process. Several MCP clients may run
+ * bridges on one state dir, and the code of one client's executions is not the business
+ * of another client's sandbox: the sandbox's `history` request reads only its own
+ * bridge's rows (`recent(limit, { session })`, through the `executions_session` index).
+ * Host-side readers (the executor tools) read every row.
+ *
+ * Schema changes bump SCHEMA_VERSION (PRAGMA user_version) and add a migration step. An
+ * added index is not a schema change: older bridges read and write the file unchanged, so
+ * it is created when missing without a version bump (which would lock older bridges out).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -55,6 +63,7 @@ import type { Logger } from '../logger.js';
 export interface ExecutionRecord {
   /** `exec_<ms>_<random>`, from newId(). */
   id: string;
+  /** The bridge process that ran it (a random id per process): the record's owner. */
   session: string;
   /** 'run_python' | 'execute_python_code'. */
   tool: string;
@@ -111,6 +120,10 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS executions_started_at ON executions (started_at);
 `;
 
+/** Owner reads walk this index (entries are (session, rowid): newest last). */
+const SESSION_INDEX = 'executions_session';
+const CREATE_SESSION_INDEX = `CREATE INDEX IF NOT EXISTS ${SESSION_INDEX} ON executions (session)`;
+
 const COLUMNS = [
   'id',
   'session',
@@ -160,6 +173,8 @@ const INSERT = `
  */
 const TRIM = `DELETE FROM executions WHERE rowid <= (SELECT max(rowid) FROM executions) - ?`;
 const RECENT = `SELECT ${COLUMNS.join(', ')} FROM executions ORDER BY rowid DESC LIMIT ?`;
+const RECENT_OF_SESSION = `SELECT ${COLUMNS.join(', ')} FROM executions
+  WHERE session = ? ORDER BY rowid DESC LIMIT ?`;
 const COUNT = `SELECT count(*) FROM executions`;
 const CLEAR = `DELETE FROM executions`;
 
@@ -171,6 +186,7 @@ interface Connection {
   identity: string | undefined;
   write: (row: Row) => void;
   recent: Database.Statement<[number], Row>;
+  recentOfSession: Database.Statement<[string, number], Row>;
   count: Database.Statement<[], number>;
   clear: Database.Statement<[], unknown>;
 }
@@ -244,12 +260,23 @@ export class HistoryStore {
     }
   }
 
-  /** The newest executions first; `limit` is clamped to 1..1000. */
-  recent(limit: number): ExecutionRecord[] {
+  /**
+   * The newest executions first; `limit` is clamped to 1..1000. With `session`, only the
+   * executions of that bridge process (what its sandbox may read).
+   */
+  recent(limit: number, options: { session?: string } = {}): ExecutionRecord[] {
     const clamped = Number.isFinite(limit)
       ? Math.min(MAX_RECENT, Math.max(1, Math.trunc(limit)))
       : 20;
-    return this.#run('read', (connection) => connection.recent.all(clamped).map(fromRow)) ?? [];
+    const { session } = options;
+    return (
+      this.#run('read', (connection) =>
+        (session === undefined
+          ? connection.recent.all(clamped)
+          : connection.recentOfSession.all(session, clamped)
+        ).map(fromRow),
+      ) ?? []
+    );
   }
 
   count(): number {
@@ -412,6 +439,7 @@ export class HistoryStore {
       // IMMEDIATE takes the write lock first, so waiting for it honours busy_timeout.
       write: (row) => transaction.immediate(row),
       recent: db.prepare<[number], Row>(RECENT),
+      recentOfSession: db.prepare<[string, number], Row>(RECENT_OF_SESSION),
       count: db.prepare<[], number>(COUNT).pluck(),
       clear: db.prepare<[], unknown>(CLEAR),
     };
@@ -445,7 +473,10 @@ export class HistoryStore {
 
 function migrate(db: Database.Database): void {
   const current = (): number => Number(db.pragma('user_version', { simple: true }));
-  if (current() === SCHEMA_VERSION) return;
+  if (current() === SCHEMA_VERSION) {
+    ensureSessionIndex(db);
+    return;
+  }
   db.transaction(() => {
     // Read again under the write lock: another process may have just done it.
     const version = current();
@@ -455,8 +486,18 @@ function migrate(db: Database.Database): void {
       );
     }
     if (version === 0) db.exec(SCHEMA);
+    db.exec(CREATE_SESSION_INDEX);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** Files written before records had owner reads lack the index: add it (once, any process). */
+function ensureSessionIndex(db: Database.Database): void {
+  const exists = db
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`)
+    .pluck()
+    .get(SESSION_INDEX);
+  if (!exists) db.exec(CREATE_SESSION_INDEX);
 }
 
 /** Errors that mean the database content is bad, as opposed to the disk, a lock or a full disk. */

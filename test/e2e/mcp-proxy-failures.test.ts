@@ -223,12 +223,30 @@ describeEachEngine('save_tool across bridge restarts', (engine) => {
           'def greet(name, punctuation="!"):',
           '    """Greets someone by name."""',
           '    return f"hello {name}{punctuation}"',
-          'print(save_tool(broken), save_tool(greet))',
+          'try:',
+          '    save_tool(broken)',
+          'except runtime.MCPError as error:',
+          '    print(error)',
+          'print(save_tool(greet))',
         ].join('\n'),
       });
-      expect(payloadOf(saved).stdout, describeResult(saved)).toEqual(['broken greet']);
+      expect(payloadOf(saved).stdout, describeResult(saved)).toEqual([
+        expect.stringMatching(/^Cannot save 'broken': the default value of 'x' must be a literal/),
+        'greet',
+      ]);
     });
 
+    // A tool whose default needs a global, as an older version stored it (save_tool now
+    // refuses it): the next session quarantines it instead of failing to load it.
+    mkdirSync(path.join(stateDir, 'saved-tools'), { recursive: true });
+    writeFileSync(
+      path.join(stateDir, 'saved-tools', 'broken.json'),
+      JSON.stringify({
+        name: 'broken',
+        source: 'def broken(x=default_greeting):\n    return x\n',
+        savedAt: '2025-01-01T00:00:00.000Z',
+      }),
+    );
     await withBridge(async (bridge) => {
       const first = await bridge.run({
         code: [
@@ -244,12 +262,11 @@ describeEachEngine('save_tool across bridge restarts', (engine) => {
       expect(payload.stdout?.[0]).toBe('hello Ada!');
       const listed = printedJson<{ name: string; description?: string }[]>(first, 'SAVED ');
       expect(listed.map(({ name, description }) => [name, description])).toEqual([
-        ['broken', undefined],
         ['greet', 'Greets someone by name.'],
       ]);
       expect(payload.stdout?.at(-1)).toBe('DELETED True False');
       expect(payload.notices?.join('\n')).toMatch(
-        /Saved tool 'broken' failed to load: NameError: name 'default_greeting' is not defined/,
+        /Saved tool 'broken' was quarantined and will not be loaded again: the default value of 'x' must be a literal/,
       );
     });
 
@@ -260,7 +277,8 @@ describeEachEngine('save_tool across bridge restarts', (engine) => {
           'print([t["name"] for t in runtime.list_saved_tools()], "greet" in globals())',
         ].join('\n'),
       });
-      expect(payloadOf(third).stdout, describeResult(third)).toEqual(["['broken'] False"]);
+      expect(payloadOf(third).stdout, describeResult(third)).toEqual(['[] False']);
+      expect(payloadOf(third).notices ?? []).toEqual([]);
     });
   });
 });

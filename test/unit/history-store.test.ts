@@ -173,6 +173,58 @@ describe('HistoryStore', () => {
     expect(after.recent(20)).toEqual([next, ...items.slice(-4).reverse()]);
   });
 
+  it("reads one owner's executions only, newest first, through the session index", () => {
+    const mine = openStore();
+    const theirs = openStore();
+    const records: ExecutionRecord[] = [];
+    for (let index = 0; index < 6; index += 1) {
+      const store = index % 2 === 0 ? mine : theirs;
+      const record = entry(store, { session: index % 2 === 0 ? 'bridge-a' : 'bridge-b' });
+      store.record(record);
+      records.push(record);
+    }
+    const [a1, b1, a2, b2, a3, b3] = records;
+    expect(mine.recent(10, { session: 'bridge-a' })).toEqual([a3, a2, a1]);
+    expect(mine.recent(2, { session: 'bridge-a' })).toEqual([a3, a2]);
+    expect(mine.recent(10, { session: 'bridge-b' })).toEqual([b3, b2, b1]);
+    expect(mine.recent(10, { session: 'nobody' })).toEqual([]);
+    // Host-side readers still see everything.
+    expect(theirs.recent(10)).toEqual([b3, a3, b2, a2, b1, a1]);
+    const plan = new Database(mine.file, { readonly: true });
+    try {
+      const steps = plan
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT id FROM executions WHERE session = ? ORDER BY rowid DESC LIMIT 5',
+        )
+        .all('bridge-a') as { detail: string }[];
+      expect(steps.map((step) => step.detail).join('\n')).toMatch(
+        /USING (COVERING )?INDEX executions_session/,
+      );
+    } finally {
+      plan.close();
+    }
+  });
+
+  it('adds the session index to a file written before it existed', () => {
+    const store = openStore();
+    store.record(entry(store, { session: 'old' }));
+    store.close();
+    const db = new Database(path.join(stateDir, HISTORY_FILE));
+    db.exec('DROP INDEX executions_session');
+    db.close();
+
+    const reopened = openStore();
+    expect(reopened.recent(5, { session: 'old' })).toHaveLength(1);
+    const check = new Database(reopened.file, { readonly: true });
+    try {
+      expect(
+        check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all(),
+      ).toContain('executions_session');
+    } finally {
+      check.close();
+    }
+  });
+
   it('creates the folder 0700 and the database files 0600', () => {
     const store = openStore();
     store.record(entry(store));

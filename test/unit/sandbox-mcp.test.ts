@@ -570,6 +570,43 @@ describe('sandbox mcp package', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses to save what would run at load or hide a name, before asking the host', async () => {
+    const result = completed(
+      await run(
+        py`
+          def fetch(url: str, timeout: float = 10.0) -> "dict[str, str]":
+              return {}
+          def slow(x=sum(range(3))):
+              return x
+          def open(path):
+              return path
+          @staticmethod
+          def wrapped():
+              return 1
+          for func in (slow, open, wrapped):
+              try:
+                  save_tool(func)
+              except runtime.MCPError as e:
+                  print(e)
+          print(save_tool(fetch))
+        `,
+        () => ok({ saved: 'fetch' }),
+      ),
+    );
+    expect(result.requests.map((r) => r.payload)).toEqual([
+      {
+        type: 'save_tool',
+        name: 'fetch',
+        source: 'def fetch(url: str, timeout: float = 10.0) -> "dict[str, str]":\n    return {}\n',
+      },
+    ]);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Cannot save 'slow': the default value of 'x' must be a literal/);
+    expect(lines[1]).toMatch(/^Cannot save 'open': 'open' is a Python builtin/);
+    expect(lines[2]).toMatch(/^save_tool\(\) needs a function defined with def, not staticmethod/);
+    expect(lines[3]).toBe('fetch');
+  });
+
   it('stops a cell waiting on a request that is never answered', async () => {
     for (const call of ['await mcp_memory.read_graph()', 'mcp_memory.read_graph.sync()']) {
       let pending: RpcRequest | undefined;
@@ -682,40 +719,83 @@ describe('sandbox mcp package', () => {
 });
 
 describe('saved tools at sandbox start', () => {
-  it('loads the good ones into __main__ and reports the broken ones', async () => {
-    const tools = {
-      good: 'def good():\n    """Forty-two."""\n    return 42\n',
-      broken: 'def broken(:\n    pass\n',
-      raises: 'raise ValueError("boom")\n',
-      misnamed: 'def other():\n    return 1\n',
-      later: 'def later():\n    return good() + 1\n',
-    };
-    const sandbox = new SandboxProcess({ generated: { 'mcp._saved_tools': { TOOLS: tools } } });
+  it('checks each one again, defines the good ones in __main__, reports each step', async () => {
+    const tools = [
+      ['good', 'def good():\n    """Forty-two."""\n    return 42\n'],
+      ['broken', 'def broken(:\n    pass\n'],
+      ['raises', 'raise ValueError("boom")\n'],
+      ['misnamed', 'def other():\n    return 1\n'],
+      ['print', 'def print(*a):\n    pass\n'],
+      ['hangs', "def hangs(x=__import__('time').sleep(100)):\n    return x\n"],
+      ['later', 'def later(x: Undefined = 1) -> "int":\n    return good() + x\n'],
+    ];
+    const sandbox = new SandboxProcess();
     try {
       await sandbox.takeType('ready');
       const load = await sandbox.executeWithRpc(
-        'import mcp.runtime as _r; _r._load_saved_tools()',
+        `import mcp.runtime as _r; _r._load_saved_tools(${JSON.stringify(JSON.stringify(tools))})`,
         () => undefined,
       );
       expect(load.done).toMatchObject({ outcome: 'completed', exitCode: 0 });
-      expect(load.stdout).toBe('');
-      expect(load.stderr.split('\n')).toEqual([
-        "Saved tool 'broken' failed to load: SyntaxError: invalid syntax",
-        "Saved tool 'raises' failed to load: ValueError: boom",
-        "Saved tool 'misnamed' failed to load: its source does not define misnamed()",
-        '',
-      ]);
+      expect(load.stderr).toBe('');
+      const reports = load.stdout.trimEnd().split('\n');
+      expect(reports.filter((line) => line.startsWith('[saved-tool] loading '))).toHaveLength(7);
+      const outcomes = reports.filter((line) => !line.startsWith('[saved-tool] loading '));
+      expect(outcomes[0]).toBe('[saved-tool] loaded good');
+      expect(outcomes[1]).toMatch(
+        /^\[saved-tool\] quarantine broken "its source does not compile: /,
+      );
+      expect(outcomes[2]).toMatch(
+        /^\[saved-tool\] quarantine raises "a saved tool must be a single function definition/,
+      );
+      expect(outcomes[3]).toBe(
+        `[saved-tool] quarantine misnamed "its source defines 'other', not 'misnamed'"`,
+      );
+      expect(outcomes[4]).toMatch(/^\[saved-tool\] quarantine print "'print' is a Python builtin/);
+      expect(outcomes[5]).toMatch(
+        /^\[saved-tool\] quarantine hangs "the default value of 'x' must be a literal/,
+      );
+      expect(outcomes[6]).toBe('[saved-tool] loaded later');
+      // Annotations stay text: `Undefined` was never looked up.
       const use = await sandbox.executeWithRpc(
-        'import inspect\nprint(good(), later(), save_tool(good))',
+        'import inspect\nprint(good(), later(), later.__annotations__, print is __builtins__.print, save_tool(good))',
         () => ok({ saved: 'good' }),
       );
-      expect(use.stdout).toBe('42 43 good\n');
+      expect(use.stdout).toBe("42 43 {'x': 'Undefined', 'return': \"'int'\"} True good\n");
       expect(use.requests[0]?.payload).toEqual({
         type: 'save_tool',
         name: 'good',
-        source: tools.good,
+        source: tools[0]?.[1],
         description: 'Forty-two.',
       });
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('gives up on a tool whose loading outlasts its budget', async () => {
+    const sandbox = new SandboxProcess();
+    try {
+      await sandbox.takeType('ready');
+      const result = await sandbox.executeWithRpc(
+        py`
+          import signal, time
+          from mcp import _saved
+          before = signal.getsignal(signal.SIGALRM)
+          try:
+              with _saved._budget(0.2):
+                  time.sleep(30)
+          except _saved._TooSlow:
+              print("too slow")
+          with _saved._budget(5):
+              pass
+          # Nothing is left armed: no timer, the handler as it was.
+          print(signal.getitimer(signal.ITIMER_REAL), signal.getsignal(signal.SIGALRM) is before)
+        `,
+        () => undefined,
+      );
+      expect(result.done).toMatchObject({ outcome: 'completed' });
+      expect(result.stdout).toBe('too slow\n(0.0, 0.0) True\n');
     } finally {
       await sandbox.close();
     }
