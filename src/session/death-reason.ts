@@ -3,6 +3,7 @@ import { formatByteSize } from '../config/byte-size.js';
 import type { ContainerExit } from '../container/sandbox-container.js';
 
 const SIGKILL = 9;
+const SIGTERM = 15;
 
 /**
  * Explains why a sandbox died, for the user. Out-of-memory is recognised from the
@@ -25,10 +26,16 @@ export function describeSandboxDeath(input: {
   if (exited) {
     const how =
       exited.signal !== null
-        ? `was killed by signal ${exited.signal}${exited.signal === SIGKILL ? ' (SIGKILL)' : ''}`
+        ? `was killed by signal ${exited.signal}${signalNote(exited.signal)}`
         : `exited with status ${exited.exitCode ?? 'unknown'}`;
     return {
       message: `The sandbox's Python process ${how}. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: false,
+    };
+  }
+  if (exit?.engineUnreachable) {
+    return {
+      message: `Lost the connection to the container engine (${exit.engineUnreachable}): its API service stopped or restarted during the call, and the sandbox was lost with it. The session state was lost; the next call starts a fresh sandbox once the engine answers again.`,
       outOfMemory: false,
     };
   }
@@ -43,4 +50,13 @@ export function describeSandboxDeath(input: {
     message: `The sandbox container ${detail}. The session state was lost; the next call starts a fresh sandbox.`,
     outOfMemory: false,
   };
+}
+
+function signalNote(signal: number): string {
+  if (signal === SIGKILL) return ' (SIGKILL)';
+  // What an engine sends when the container is stopped, or when the engine shuts down.
+  if (signal === SIGTERM) {
+    return ' (SIGTERM: the container was stopped from outside, e.g. `docker stop`, or its engine shut down)';
+  }
+  return '';
 }
