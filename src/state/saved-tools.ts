@@ -81,11 +81,20 @@ export class SavedToolStore {
       source: input.source,
       savedAt: new Date().toISOString(),
     };
-    mkdirSync(this.#folder, { recursive: true, mode: 0o700 });
     const target = path.join(this.#folder, `${tool.name}.json`);
     const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(temporary, JSON.stringify(tool, null, 2), { mode: 0o600 });
-    renameSync(temporary, target);
+    try {
+      mkdirSync(this.#folder, { recursive: true, mode: 0o700 });
+      writeFileSync(temporary, JSON.stringify(tool, null, 2), { mode: 0o600 });
+      renameSync(temporary, target);
+    } catch (error: unknown) {
+      // E.g. a full disk: the earlier version stays as it was, and no half file is left.
+      rmSync(temporary, { force: true });
+      throw new Error(
+        `could not save the tool '${tool.name}': ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return tool;
   }
 
