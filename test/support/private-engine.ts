@@ -114,15 +114,26 @@ async function startAndWait(service: ServiceProcess, dockerHost: string, docker:
   }
 }
 
-/** Unmounts whatever is still mounted below `dir` (deepest first), then removes it. */
-function removeTree(dir: string): void {
-  const mounts = readFileSync('/proc/mounts', 'utf8')
+function mountsBelow(dir: string): string[] {
+  return readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[1] ?? '')
     .filter((target) => target.startsWith(`${dir}/`))
     .sort()
     .reverse();
-  for (const target of mounts) spawnSync('umount', ['-l', target], { stdio: 'ignore' });
+}
+
+/**
+ * Unmounts what dockerd left mounted below `dir` (its data root is a bind mount of
+ * itself), deepest first, then removes `dir`; never removes through a mount that stayed.
+ */
+function removeTree(dir: string): void {
+  for (const target of mountsBelow(dir)) spawnSync('umount', ['-l', target], { stdio: 'ignore' });
+  const left = mountsBelow(dir);
+  if (left.length > 0) {
+    console.warn(`private engine: left ${dir} in place, still mounted: ${left.join(', ')}`);
+    return;
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
