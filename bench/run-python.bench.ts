@@ -36,6 +36,8 @@ import {
   type ProxiedFigures,
   type ToolsListFigures,
 } from './proxy-bench.js';
+import { soak, type SoakFigures } from './soak-bench.js';
+import { describeSoak, SOAK_ROWS } from './soak-report.js';
 import {
   loadCatalogs,
   measureSearchRecall,
@@ -66,6 +68,8 @@ const SETTINGS = {
     directBlock: 100,
   },
   toolsListServers: [0, 7, 100],
+  /** 1000 calls of mixed work on one bridge; memory, fds, containers sampled (soak-bench.ts). */
+  soak: { calls: 1000, warmup: 200, timeoutEvery: 200 },
 } as const;
 
 const TARGETS = {
@@ -135,6 +139,7 @@ interface EngineFigures {
   flood: FloodFigures;
   /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
   proxy: ProxyFigures | { error: string };
+  soak: SoakFigures | { error: string };
   baseline: BaselineFigures;
   /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
   ratioBaselineToWarmP50: number;
@@ -409,6 +414,23 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFi
 
   const proxyFigures = await proxy(engine, image, failures, ownerPids);
 
+  let soakFigures: SoakFigures | { error: string };
+  try {
+    const onBridge = (pid: number): void => void ownerPids.add(String(pid));
+    soakFigures = await soak(
+      engine.dockerHost,
+      engine.docker,
+      image,
+      SETTINGS.soak,
+      failures,
+      onBridge,
+    );
+    for (const line of describeSoak(soakFigures)) log(line);
+  } catch (error: unknown) {
+    log(`\nsoak: could not measure: ${errorText(error)}`);
+    soakFigures = { error: errorText(error) };
+  }
+
   const base = await baseline(engine, image);
   const cliP50 =
     base.podmanCli && !('error' in base.podmanCli)
@@ -488,6 +510,7 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<EngineFi
     throughput: rate,
     flood,
     proxy: proxyFigures,
+    soak: soakFigures,
     baseline: base,
     ratioBaselineToWarmP50: ratio,
     ratioFastestPerCallToWarmP50: conservativeRatio,
@@ -606,6 +629,7 @@ function targetRows(results: EngineFigures[]): TargetRow[] {
           met: p.proxied.concurrent.allCorrect,
         })),
     ),
+    ...SOAK_ROWS.map((soakRow) => row(soakRow.figure, soakRow.target, (r) => soakRow.cell(r.soak))),
     row('wrong results', '0', (r) => ({
       value: String(r.failures.count),
       met: r.failures.count === 0,

@@ -34,3 +34,36 @@ export async function removeLeftoverContainers(
   }
   return removed;
 }
+
+/**
+ * Removes this bridge's own sandbox containers: called when none of them should exist (no
+ * sandbox is live). A sandbox whose engine went away as it died could not be removed
+ * then; this catches it once the engine is back. False if the engine could not be asked.
+ */
+export async function removeOwnSandboxes(docker: Dockerode, logger: Logger): Promise<boolean> {
+  let containers: Dockerode.ContainerInfo[];
+  try {
+    containers = await docker.listContainers({
+      all: true,
+      filters: {
+        label: [
+          `${LABELS.ownerHost}=${os.hostname()}`,
+          `${LABELS.ownerPid}=${process.pid}`,
+          `${LABELS.role}=sandbox`,
+        ],
+      },
+    });
+  } catch (error: unknown) {
+    logger.debug({ err: String(error) }, 'could not list our own stale sandboxes');
+    return false;
+  }
+  for (const info of containers) {
+    try {
+      await docker.getContainer(info.Id).remove({ force: true, v: true });
+      logger.info({ container: info.Id.slice(0, 12) }, 'removed a stale sandbox of ours');
+    } catch (error: unknown) {
+      logger.debug({ err: String(error), container: info.Id.slice(0, 12) }, 'already gone');
+    }
+  }
+  return true;
+}

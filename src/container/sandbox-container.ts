@@ -3,12 +3,15 @@ import type Dockerode from 'dockerode';
 import { SandboxStartError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { attachHijacked } from './attach.js';
+import { isEngineUnreachable } from './engine-errors.js';
 import { StreamDemuxer } from './stream-demux.js';
 
 export interface ContainerExit {
   exitCode: number | undefined;
   /** The engine's flag; Podman 4.3 reports false even for real OOM kills (HOST-NOTES). */
   engineOomKilled: boolean;
+  /** Set when the engine itself could not be asked: why (e.g. connect ECONNREFUSED …). */
+  engineUnreachable?: string;
 }
 
 /** The writing side of the attach connection. */
@@ -113,14 +116,22 @@ export class SandboxContainer {
     return this.#socket;
   }
 
-  /** The container's exit status, if the engine still knows it. */
+  /**
+   * The container's exit status, if the engine still knows it; when the engine does not
+   * answer at all, says so (the sandbox was lost with the connection).
+   */
   async exitStatus(): Promise<ContainerExit | undefined> {
     try {
       const info = await this.#container.inspect();
       if (info.State.Running) return undefined;
       return { exitCode: info.State.ExitCode, engineOomKilled: info.State.OOMKilled };
-    } catch {
-      return undefined;
+    } catch (error: unknown) {
+      if (!isEngineUnreachable(error)) return undefined;
+      return {
+        exitCode: undefined,
+        engineOomKilled: false,
+        engineUnreachable: errorMessage(error),
+      };
     }
   }
 

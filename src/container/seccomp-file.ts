@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { SandboxStartError, errorMessage } from '../errors.js';
 import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
 
 /**
@@ -15,14 +16,24 @@ export function writeSeccompProfileFile(dir: string): string {
   const json = seccompProfileJson(buildSeccompProfile());
   const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
   const target = path.resolve(dir, `seccomp-${digest}.json`);
-  // Security: only we may write here; whoever can rewrite the profile can loosen the sandbox.
-  mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-  if (readIfExists(target) === json) return target;
   const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(temporary, json, { mode: 0o644, flag: 'wx' });
-  chmodSync(temporary, 0o644);
-  renameSync(temporary, target);
-  return target;
+  try {
+    // Security: only we may write here; whoever can rewrite the profile can loosen the sandbox.
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+    if (readIfExists(target) === json) return target;
+    writeFileSync(temporary, json, { mode: 0o644, flag: 'wx' });
+    chmodSync(temporary, 0o644);
+    renameSync(temporary, target);
+    return target;
+  } catch (error: unknown) {
+    // E.g. a full disk: no half-written temp file is left to pile up at every retry.
+    rmSync(temporary, { force: true });
+    throw new SandboxStartError(
+      `Could not write the seccomp profile Podman needs to ${target}: ${errorMessage(error)}. ` +
+        "Podman's API takes the profile only as a file, kept under MCP_BRIDGE_STATE_DIR: free space there, or point MCP_BRIDGE_STATE_DIR at a writable folder with room.",
+      { cause: error },
+    );
+  }
 }
 
 function readIfExists(file: string): string | undefined {

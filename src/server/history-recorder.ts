@@ -4,7 +4,10 @@ import type { HistoryStore } from '../state/history-store.js';
 /** What the server layer needs from the history store. */
 export type HistoryWriter = Pick<HistoryStore, 'newId' | 'record'>;
 
-/** Records one execution; the history never changes or delays the call's own result. */
+/**
+ * Records one execution; the history never changes or delays the call's own result.
+ * Returns a notice for the agent when the entry could not be saved, else undefined.
+ */
 export function recordExecution(
   history: HistoryWriter | undefined,
   entry: {
@@ -18,10 +21,10 @@ export function recordExecution(
     report?: RunReport;
     error?: string;
   },
-): void {
-  if (!history) return;
+): string | undefined {
+  if (!history) return undefined;
   const completedAt = new Date();
-  history.record({
+  const failure = history.record({
     id: entry.id,
     session: entry.session,
     tool: entry.tool,
@@ -36,4 +39,7 @@ export function recordExecution(
     servers: entry.servers,
     error: entry.error ?? entry.report?.lostReason ?? null,
   });
+  return failure === undefined
+    ? undefined
+    : `The history could not record this execution (${failure}), so runtime.history() will not show it. Check the state folder (MCP_BRIDGE_STATE_DIR): a full disk or missing write permission.`;
 }

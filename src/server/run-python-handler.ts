@@ -64,14 +64,21 @@ export async function handleRunPython(
     const report = await session.run(code, timeoutSeconds, reach);
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
     const payload = reportToPayload(report, { timeoutSeconds, servers });
-    recordExecution(deps.history, { ...record, status: payload.status, report });
+    const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
+    if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
     return renderResult(payload, config.outputMode);
   } catch (error: unknown) {
     if (!(error instanceof BridgeError) && !(error instanceof ServerLoadError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');
     }
-    recordExecution(deps.history, { ...record, status: 'error', error: errorMessage(error) });
-    return renderResult(sandboxErrorPayload(errorMessage(error), servers), config.outputMode);
+    const payload = sandboxErrorPayload(errorMessage(error), servers);
+    const unrecorded = recordExecution(deps.history, {
+      ...record,
+      status: 'error',
+      error: errorMessage(error),
+    });
+    if (unrecorded) payload.notices = [unrecorded];
+    return renderResult(payload, config.outputMode);
   }
 }
 

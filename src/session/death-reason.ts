@@ -3,6 +3,7 @@ import { formatByteSize } from '../config/byte-size.js';
 import type { ContainerExit } from '../container/sandbox-container.js';
 
 const SIGKILL = 9;
+const SIGTERM = 15;
 
 /**
  * Explains why a sandbox died, for the user. Out-of-memory is recognised from the
@@ -25,10 +26,16 @@ export function describeSandboxDeath(input: {
   if (exited) {
     const how =
       exited.signal !== null
-        ? `was killed by signal ${exited.signal}${exited.signal === SIGKILL ? ' (SIGKILL)' : ''}`
+        ? `was killed by signal ${exited.signal}${signalNote(exited.signal)}`
         : `exited with status ${exited.exitCode ?? 'unknown'}`;
     return {
       message: `The sandbox's Python process ${how}. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: false,
+    };
+  }
+  if (exit?.engineUnreachable) {
+    return {
+      message: `Lost the connection to the container engine (${exit.engineUnreachable}): its API service stopped or restarted during the call, and the sandbox was lost with it. The session state was lost; the next call starts a fresh sandbox once the engine answers again.`,
       outOfMemory: false,
     };
   }
@@ -61,4 +68,13 @@ export function timeoutKillMessage(graceSeconds: number, unread: boolean): strin
 /** Why the bridge killed a sandbox that left more than `capBytes` of frames unread. */
 export function stoppedReadingMessage(capBytes: number): string {
   return `The sandbox stopped reading its channel: more than ${formatByteSize(capBytes)} of frames were waiting for it (its code kept the runner from reading, or asked for more than it read), so it was killed and restarted: ${STATE_LOST}`;
+}
+
+function signalNote(signal: number): string {
+  if (signal === SIGKILL) return ' (SIGKILL)';
+  // What an engine sends when the container is stopped, or when the engine shuts down.
+  if (signal === SIGTERM) {
+    return ' (SIGTERM: the container was stopped from outside, e.g. `docker stop`, or its engine shut down)';
+  }
+  return '';
 }

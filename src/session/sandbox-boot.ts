@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { FrameReader } from '../channel/frame-reader.js';
 import type { ReadyFrame, SandboxFrame } from '../channel/frames.js';
 import { SocketLane, type LaneConnection } from '../channel/socket-lane.js';
+import { isEngineUnreachable } from '../container/engine-errors.js';
 import { SandboxContainer, type ContainerStreams } from '../container/sandbox-container.js';
 import { SandboxStartError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -98,7 +99,11 @@ export async function bootSandbox(options: {
   try {
     container = await launch(lane?.hostDir);
   } catch (error: unknown) {
-    if (!lane) throw error;
+    // An engine that did not answer refused nothing: the lane stays on offer.
+    if (!lane || isEngineUnreachable(error)) {
+      await lane?.close();
+      throw error;
+    }
     // E.g. an engine in a VM or with a private /tmp cannot mount the folder: go without,
     // from now on, rather than pay a failed create at every start.
     refusedLane.add(options.docker);

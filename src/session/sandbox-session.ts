@@ -1,7 +1,8 @@
 import type { BridgeConfig } from '../config/env.js';
 import type { LocatedEngine } from '../container/engine-locator.js';
 import { ensureImage } from '../container/image.js';
-import { removeLeftoverContainers } from '../container/leftovers.js';
+import { engineDownError, isEngineUnreachable } from '../container/engine-errors.js';
+import { removeLeftoverContainers, removeOwnSandboxes } from '../container/leftovers.js';
 import { QueueFullError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
@@ -68,6 +69,8 @@ export class SandboxSession {
   #idleTimer: NodeJS.Timeout | undefined;
   #pendingNotice: string | undefined;
   #closed = false;
+  /** Set once a sandbox start was tried: later starts first clear what earlier ones left. */
+  #mayHaveStrays = false;
 
   constructor(deps: SessionDependencies) {
     this.#deps = deps;
@@ -116,6 +119,7 @@ export class SandboxSession {
     this.#sandbox = undefined;
     await sandbox?.destroy();
     const engine = await this.#engine?.catch(() => undefined);
+    if (engine && this.#mayHaveStrays) await removeOwnSandboxes(engine.docker, this.#logger);
     await engine?.ownedService?.stop();
   }
 
@@ -153,6 +157,17 @@ export class SandboxSession {
     if (this.#sandbox?.alive) return this.#sandbox;
     this.#sandbox = undefined;
     const engine = await this.#connect();
+    try {
+      return await this.#startUsableSandbox(engine);
+    } catch (error: unknown) {
+      // E.g. the Podman service or dockerd restarting: say which address does not answer.
+      if (isEngineUnreachable(error)) throw engineDownError(engine.dockerHost, error);
+      throw error;
+    }
+  }
+
+  /** A started sandbox whose start-up cell (the saved tools) ran. */
+  async #startUsableSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
     if (!this.#imageReady) {
       await ensureImage(engine.docker, this.#deps.config.image, this.#logger);
       this.#imageReady = true;
@@ -176,6 +191,9 @@ export class SandboxSession {
   }
 
   async #startSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
+    // A sandbox that died while the engine was away could not be removed then.
+    if (this.#mayHaveStrays) await removeOwnSandboxes(engine.docker, this.#logger);
+    this.#mayHaveStrays = true;
     const started = performance.now();
     const sandbox = await LiveSandbox.start({
       docker: engine.docker,

@@ -241,22 +241,27 @@ export class HistoryStore {
     return `exec_${Date.now()}_${randomBytes(4).toString('hex')}`;
   }
 
-  /** Inserts the entry and trims to maxEntries in one transaction; logs failures, never throws. */
-  record(entry: ExecutionRecord): void {
+  /**
+   * Inserts the entry and trims to maxEntries in one transaction; logs failures, never
+   * throws. Returns why the entry could not be recorded (e.g. a full disk), or undefined.
+   */
+  record(entry: ExecutionRecord): string | undefined {
     let row: Row;
     try {
       row = toRow(entry, () => this.newId());
     } catch (error: unknown) {
       this.#logger.error({ err: String(error) }, 'history: could not record an execution');
-      return;
+      return String(error);
     }
     try {
       this.#run('record', (connection) => connection.write(row));
+      return undefined;
     } catch (error: unknown) {
       this.#logger.error(
         { err: String(error), file: this.file, executionId: row.id },
         'history: could not record an execution; it is left out of the history',
       );
+      return `${error instanceof Error ? error.message : String(error)} (${this.file})`;
     }
   }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { fileSize, listJson, readJson, removeFile, writeFileAtomically } from './tool-files.js';
 import { TOOL_NAME, toolSourceProblem } from './tool-rule.js';
@@ -102,7 +102,13 @@ export class SavedToolStore {
       source,
       savedAt: new Date().toISOString(),
     };
-    writeFileAtomically(path.join(this.folder, `${name}.json`), JSON.stringify(tool, null, 2));
+    try {
+      writeFileAtomically(path.join(this.folder, `${name}.json`), JSON.stringify(tool, null, 2));
+    } catch (error: unknown) {
+      throw new Error(`could not save the tool '${name}': ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
     return tool;
   }
 

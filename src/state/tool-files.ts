@@ -16,8 +16,14 @@ import path from 'node:path';
 export function writeFileAtomically(target: string, text: string): void {
   mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(temporary, text, { mode: 0o600 });
-  renameSync(temporary, target);
+  try {
+    writeFileSync(temporary, text, { mode: 0o600 });
+    renameSync(temporary, target);
+  } catch (error: unknown) {
+    // E.g. a full disk: the earlier version stays as it was, and no half file is left.
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** `*.json` files (regular files only) of a folder, sorted; none if it is missing. */

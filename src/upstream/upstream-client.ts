@@ -209,7 +209,7 @@ export class UpstreamClient {
     if (expected || this.#closed || !wasCurrent || !connection.initialized) return;
     this.#backoff.recordFailure('exited unexpectedly');
     this.#logger.warn(
-      { stderr: connection.stderr.lastLines().slice(-5) },
+      { stderr: connection.stderr.lastLines().slice(-5), exit: connection.exitStatus },
       'MCP server exited unexpectedly; it will be restarted on next use',
     );
   }
@@ -239,6 +239,7 @@ export class UpstreamClient {
 function failureView(connection: UpstreamConnection): FailedConnection {
   return {
     exited: connection.exited,
+    killedBy: connection.exitStatus?.signal,
     lastTransportError: connection.lastTransportError,
     stderrLines: connection.stderr.lastLines(),
   };

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,6 +15,12 @@ const STDIN_GRACE_MS = 1_000;
 const TERM_GRACE_MS = 1_000;
 const KILL_WAIT_MS = 500;
 const MAX_TOOL_PAGES = 1_000;
+
+/** A server process's end: its exit code, or the signal that killed it. */
+export interface UpstreamExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface ClientInfo {
   name: string;
@@ -89,6 +96,11 @@ export class UpstreamConnection {
 
   get exited(): boolean {
     return this.#exited;
+  }
+
+  /** How the process ended, when it has and the transport told us. */
+  get exitStatus(): UpstreamExit | undefined {
+    return this.#transport.exitStatus;
   }
 
   /** Whether the process was ended by `close()` rather than on its own. */
@@ -213,10 +225,18 @@ export class UpstreamConnection {
  */
 class PidKeepingTransport extends StdioClientTransport {
   spawnedPid: number | undefined;
+  /** How the process ended, once it has (`exit` comes before the transport's `close`). */
+  exitStatus: UpstreamExit | undefined;
 
   override async start(): Promise<void> {
     await super.start();
     this.spawnedPid = this.pid ?? undefined;
+    // The SDK keeps the child private and reports no exit status; without it an error
+    // could not tell a crash from a kill from outside. If the field goes, so does the detail.
+    const child = (this as unknown as { _process?: ChildProcess })._process;
+    child?.once('exit', (code, signal) => {
+      this.exitStatus = { code, signal };
+    });
   }
 }
 

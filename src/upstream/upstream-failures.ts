@@ -7,6 +7,8 @@ import { commandLine, formatDuration, stderrExcerpt } from './upstream-messages.
 /** What an error message needs to know about the connection that failed. */
 export interface FailedConnection {
   exited: boolean;
+  /** The signal that killed the process, when one did (e.g. SIGKILL from outside). */
+  killedBy?: NodeJS.Signals | null | undefined;
   lastTransportError: string | undefined;
   stderrLines: readonly string[];
 }
@@ -56,10 +58,11 @@ export function requestFailure(
   const { what } = context;
   if (connection.exited) {
     const cause = connection.lastTransportError ? ` (${connection.lastTransportError})` : '';
+    const ended = connection.killedBy ? `was killed by ${connection.killedBy}` : 'exited';
     return new UpstreamError(
       'upstream_crashed',
       server,
-      `${prefix} exited${cause} while ${what} was running; ${context.restart}.` +
+      `${prefix} ${ended}${cause} while ${what} was running; ${context.restart}.` +
         stderrExcerpt(connection.stderrLines),
       { cause: error },
     );

@@ -118,4 +118,32 @@ describe('describeSandboxDeath', () => {
     expect(result.message).toContain('exit code 1');
     expect(result.outOfMemory).toBe(false);
   });
+
+  it('says a SIGTERM came from a stop or an engine shutting down', () => {
+    const result = describeSandboxDeath({
+      exited: exitedFrame({ signal: 15 }),
+      exit: { exitCode: 143, engineOomKilled: false },
+      memoryLimitBytes: 512 * MiB,
+    });
+    expect(result.message).toContain('signal 15 (SIGTERM');
+    expect(result.message).toMatch(/stopped from outside|engine shut down/);
+    expect(result.message).toMatch(/state was lost/);
+  });
+
+  it('blames the lost engine connection when the engine could not be asked', () => {
+    const result = describeSandboxDeath({
+      exited: undefined,
+      exit: {
+        exitCode: undefined,
+        engineOomKilled: false,
+        engineUnreachable: 'connect ECONNREFUSED /run/podman/podman.sock',
+      },
+      memoryLimitBytes: 512 * MiB,
+    });
+    expect(result.outOfMemory).toBe(false);
+    expect(result.message).toContain('Lost the connection to the container engine');
+    expect(result.message).toContain('connect ECONNREFUSED /run/podman/podman.sock');
+    expect(result.message).toMatch(/state was lost/);
+    expect(result.message).toMatch(/once the engine answers again/);
+  });
 });

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dockerClient } from '../../src/container/docker-client.js';
+import {
+  containersOwnedBy,
+  describeResult,
+  payloadOf,
+  startBridge,
+  startBridgeProcess,
+  statusOf,
+  waitFor,
+  type BridgeHandle,
+} from '../support/bridge-client.js';
+import { describeEachEngine } from '../support/engines.js';
+import {
+  faultScene,
+  laneDirsOf,
+  markThenSleep,
+  processesMentioning,
+  processGone,
+  type FaultScene,
+} from '../support/fault-scene.js';
+
+/**
+ * The bridge itself SIGKILLed while a call runs (test/e2e/lifecycle.test.ts covers an idle
+ * one): nothing of it can clean up, so what it started must end by itself or be reaped
+ * by the next bridge, and the next bridge must work.
+ */
+
+const PROMPT_MS = 30_000;
+
+describeEachEngine('the bridge SIGKILLed mid-call', (engine) => {
+  const docker = dockerClient(engine.dockerHost);
+  let scene: FaultScene;
+  let next: BridgeHandle | undefined;
+
+  beforeAll(() => {
+    scene = faultScene();
+  });
+  afterAll(async () => {
+    await next?.close();
+    scene?.remove();
+  });
+
+  it('the client is told at once; its sandbox and servers end, the next bridge reaps the rest and works', async () => {
+    const crashed = await startBridgeProcess({
+      dockerHost: engine.dockerHost,
+      stateDir: scene.stateDir,
+    });
+    const context = () => `bridge log:\n${crashed.stderr()}`;
+    const setup = await crashed.run({
+      code: 'print((await mcp_fixture.pid()).text)',
+      servers: ['fixture'],
+    });
+    expect(statusOf(setup), describeResult(setup)).toBe('success');
+    const serverPid = Number(payloadOf(setup).stdout?.[0]);
+    const [sandbox] = await containersOwnedBy(docker, crashed.pid);
+    const sandboxId = sandbox?.Id ?? '';
+    expect(sandbox?.State).toBe('running');
+
+    const inFlight = crashed
+      .run({ code: markThenSleep('bridge-kill'), servers: ['fixture'], timeout: 120 }, PROMPT_MS)
+      .then(
+        (result) => `answered: ${describeResult(result)}`,
+        (error: unknown) => String(error),
+      );
+    await scene.waitForMark('bridge-kill', context);
+    process.kill(crashed.pid, 'SIGKILL');
+    expect(await crashed.exit).toEqual({ code: null, signal: 'SIGKILL' });
+
+    // The MCP client learns at once that the connection is gone (not after its timeout).
+    expect(await inFlight).toMatch(/Connection closed/);
+    // What the bridge started ends by itself: the server on the end of its stdin, the
+    // sandbox on the end of its channel (the runner exits, so does the container).
+    expect(await waitFor(() => processGone(serverPid), 10_000), 'the MCP server lives on').toBe(
+      true,
+    );
+    const sandboxStopped = async () =>
+      (await containersOwnedBy(docker, crashed.pid)).every((c) => c.State !== 'running');
+    expect(await waitFor(sandboxStopped, 15_000, 200), 'the sandbox keeps running').toBe(true);
+
+    // The next bridge removes the leftover container and lane, and works.
+    next = await startBridge({ dockerHost: engine.dockerHost, stateDir: scene.stateDir });
+    const first = await next.run({ code: 'print("fresh bridge")' });
+    expect(payloadOf(first).stdout, describeResult(first)).toEqual(['fresh bridge']);
+    expect(await containersOwnedBy(docker, crashed.pid)).toEqual([]);
+    expect(await waitFor(() => processesMentioning(sandboxId).length === 0, 10_000)).toBe(true);
+    expect(laneDirsOf(crashed.pid)).toEqual([]);
+    const proxied = await next.run({
+      code: 'print((await mcp_fixture.echo(message="again")).text)',
+      servers: ['fixture'],
+    });
+    expect(payloadOf(proxied).stdout, describeResult(proxied)).toEqual(['again']);
+  });
+});
