@@ -30,6 +30,39 @@ describeEachEngine('attacks on resources and output', (engine) => {
     await bridge?.close();
   });
 
+  it('keeps answering when user code holds every file descriptor, through an exception and a timeout', async () => {
+    await setMarker(bridge, 'before the descriptor flood');
+    const flood = await bridge.run({
+      code: String.raw`
+import errno, os, resource
+held = []
+try:
+    while True:
+        held.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as error:
+    print("stopped by", errno.errorcode[error.errno], "at", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+raise ValueError("failing with no descriptor left")
+`,
+    });
+    // The runner formats the traceback without a descriptor to import with.
+    expect(statusOf(flood), describeResult(flood)).toBe('error');
+    expect(payloadOf(flood).stdout).toEqual(['stopped by EMFILE at 4096']);
+    expect(payloadOf(flood).stderr?.join('\n')).toContain(
+      'ValueError: failing with no descriptor left',
+    );
+
+    // Still holding them: an interrupted cell is cleaned up without a descriptor either.
+    const slept = await bridge.run({ code: 'import time\ntime.sleep(30)', timeout: 2 });
+    expect(statusOf(slept), describeResult(slept)).toBe('timeout');
+    expect(payloadOf(slept).error).toMatch(/state \(variables, imports\) was kept/);
+
+    const released = await bridge.run({
+      code: 'print(len(held) > 4000)\nfor fd in held:\n    os.close(fd)\nheld.clear()',
+    });
+    expect(payloadOf(released).stdout, describeResult(released)).toEqual(['True']);
+    await expectSessionKept(bridge, 'before the descriptor flood');
+  });
+
   it('returns binary and invalid UTF-8 on both streams as text, in order, with replacement characters', async () => {
     await setMarker(bridge, 'before binary output');
     const result = await bridge.run({
