@@ -23,7 +23,9 @@ export function resultBytes(result: CallToolResult): number {
 
 /**
  * Renders `texts` with `render`; when the result would be over `maxBytes` of JSON, cuts
- * each text to its beginning, in proportion, with a marker saying how much was dropped.
+ * the texts to their beginnings, each with a marker saying how much was dropped. The
+ * allowance is shared by bytes of JSON, not characters: a small stream stays whole and
+ * the costly one (binary output) is cut.
  */
 export function renderWithinLimit(
   texts: OutputTexts,
@@ -32,33 +34,48 @@ export function renderWithinLimit(
 ): CallToolResult {
   let result = render(texts);
   let size = resultBytes(result);
-  let keep = 1;
-  // Sizes are close to proportional to the kept text, so this ends in one or two rounds.
+  const costs = { stdout: jsonBytes(texts.stdout), stderr: jsonBytes(texts.stderr) };
+  let allowance = costs.stdout + costs.stderr;
+  // The result is close to proportional to what it keeps: one or two rounds suffice.
   for (let round = 0; size > maxBytes && round < 8; round += 1) {
-    keep *= (maxBytes / size) * 0.95;
-    result = render(cutTexts(texts, keep, maxBytes));
+    allowance *= (maxBytes / size) * 0.95;
+    const small = Math.min(costs.stdout, costs.stderr, allowance / 2);
+    const share = (stream: keyof OutputTexts) =>
+      costs[stream] <= small ? 1 : (allowance - small) / costs[stream];
+    result = render({
+      stdout: cutText(texts.stdout, share('stdout'), maxBytes),
+      stderr: cutText(texts.stderr, share('stderr'), maxBytes),
+    });
     size = resultBytes(result);
   }
-  return size > maxBytes ? render(cutTexts(texts, 0, maxBytes)) : result;
+  if (size <= maxBytes) return result;
+  return render({
+    stdout: cutText(texts.stdout, 0, maxBytes),
+    stderr: cutText(texts.stderr, 0, maxBytes),
+  });
 }
 
-function cutTexts(texts: OutputTexts, keep: number, maxBytes: number): OutputTexts {
-  return {
-    stdout: cutText(texts.stdout, keep, maxBytes),
-    stderr: cutText(texts.stderr, keep, maxBytes),
-  };
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
 }
+
+/** The marker the output limit already put at the end of a text (OutputCollector). */
+const LIMIT_MARKER = /\[output truncated: [^\n]*\]\n?$/;
 
 function cutText(text: string, keep: number, maxBytes: number): string {
-  let end = Math.floor(text.length * keep);
-  if (end >= text.length) return text;
+  // The body is cut; a marker of the output limit stays last, since it says the most.
+  const earlier = LIMIT_MARKER.exec(text);
+  const body = earlier ? text.slice(0, earlier.index) : text;
+  let end = Math.floor(body.length * keep);
+  if (end >= body.length) return text;
   // Never end on half a surrogate pair: a lone surrogate is not valid text.
-  if (end > 0 && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
-  const kept = text.slice(0, end);
+  if (end > 0 && isHighSurrogate(body.charCodeAt(end - 1))) end -= 1;
+  const kept = body.slice(0, end);
   const separator = kept === '' || kept.endsWith('\n') ? '' : '\n';
-  const dropped = (text.length - end).toLocaleString('en-US');
+  const dropped = (body.length - end).toLocaleString('en-US');
   const limit = maxBytes.toLocaleString('en-US');
-  return `${kept}${separator}[output truncated: ${dropped} more characters dropped; a result is at most ${limit} bytes of JSON, and binary or control characters take up to 13 bytes each]\n`;
+  const marker = `[output truncated: ${dropped} more characters dropped; a result is at most ${limit} bytes of JSON, and binary or control characters take up to 13 bytes each]\n`;
+  return `${kept}${separator}${marker}${earlier?.[0] ?? ''}`;
 }
 
 function isHighSurrogate(code: number): boolean {

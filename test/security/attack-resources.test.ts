@@ -2,13 +2,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   describeResult,
   payloadOf,
+  printedJson,
+  procStatusBytes,
   resultText,
   startBridge,
   statusOf,
+  waitFor,
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
-import { expectSessionKept, setMarker } from '../support/session-marker.js';
+import { expectFreshSession, expectSessionKept, setMarker } from '../support/session-marker.js';
 
 /**
  * Attacks on the sandbox's resources and on the way output comes back: each is contained
@@ -19,6 +22,109 @@ import { expectSessionKept, setMarker } from '../support/session-marker.js';
 const MiB = 1024 * 1024;
 /** What MCP clients built on the TypeScript SDK accept in one stdio message. */
 const CLIENT_MESSAGE_LIMIT = 10 * MiB;
+const TRUNCATION_MARKER = /^\[output truncated: [\d,]+ more characters dropped/;
+
+/**
+ * Finds every path the sandbox user may write (outside /proc and /sys), then fills each
+ * filesystem among them at the same time and reports how each stopped.
+ */
+const FILL_EVERY_WRITABLE_PATH = String.raw`
+import ctypes, errno, json, os, stat
+
+mounts = {}
+for line in open("/proc/self/mountinfo"):
+    before, _, after = line.rstrip("\n").partition(" - ")
+    mounts[before.split(" ")[4]] = after.split(" ")[0]
+def fstype(path):
+    return mounts[max((m for m in mounts if path == m or path.startswith(m.rstrip("/") + "/")), key=len)]
+
+dirs, files = [], []
+for root, subdirs, names in os.walk("/"):
+    if root in ("/proc", "/sys"):
+        subdirs[:] = []
+    elif os.access(root, os.W_OK):
+        if not any(root.startswith(d + "/") for d in dirs):
+            dirs.append(root)
+    else:
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                regular = stat.S_ISREG(os.lstat(path).st_mode)
+            except OSError:
+                continue
+            if regular and os.access(path, os.W_OK):
+                files.append(path)
+report = {"writable": {d: fstype(d) for d in sorted(dirs)}, "writableFiles": files, "fills": {}}
+
+# Every tmpfs at once, each until it refuses: together they must fit the memory limit.
+chunk = b"x" * (1 << 20)
+for d, kind in report["writable"].items():
+    if kind != "tmpfs":
+        continue
+    written, outcome = 0, "no error after 1 GiB"
+    try:
+        with open(os.path.join(d, "fill"), "wb") as f:
+            while written < 1024:
+                f.write(chunk)
+                f.flush()
+                written += 1
+    except OSError as error:
+        outcome = errno.errorcode[error.errno]
+    size = os.statvfs(d)
+    report["fills"][d] = {"outcome": outcome, "mib": written, "sizeMib": size.f_blocks * size.f_frsize >> 20}
+
+# /dev/mqueue holds message queues, not files; each queue's memory counts against RLIMIT_MSGQUEUE.
+try:
+    with open("/dev/mqueue/plain-file", "w") as f:
+        f.write("x")
+    report["mqueueFile"] = "written"
+except OSError as error:
+    report["mqueueFile"] = "refused"
+libc = ctypes.CDLL(None, use_errno=True)
+class MqAttr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long),
+                ("curmsgs", ctypes.c_long), ("reserved", ctypes.c_long * 4)]
+attr = MqAttr(0, 10, 8192, 0)
+queues = []
+outcome = "no error after 1000 queues"
+while len(queues) < 1000:
+    name = b"/fill%d" % len(queues)
+    fd = libc.mq_open(name, os.O_CREAT | os.O_RDWR, 0o600, ctypes.byref(attr))
+    if fd == -1:
+        outcome = errno.errorcode[ctypes.get_errno()]
+        break
+    queues.append((name, fd))
+report["mqueue"] = {"queues": len(queues), "outcome": outcome}
+for name, fd in queues:
+    os.close(fd)
+    libc.mq_unlink(name)
+for d in report["fills"]:
+    os.unlink(os.path.join(d, "fill"))
+print("JSON " + json.dumps(report))
+`;
+
+interface FillReport {
+  writable: Record<string, string>;
+  writableFiles: string[];
+  fills: Record<string, { outcome: string; mib: number; sizeMib: number }>;
+  mqueueFile: string;
+  mqueue: { queues: number; outcome: string };
+}
+
+/** Prints `JSON {pid: state}` for every process but init, the watcher and the runner. */
+const SESSION_PROCESSES = String.raw`
+import json, os
+spared = {1, os.getppid(), os.getpid()}
+found = {}
+for name in os.listdir("/proc"):
+    if name.isdigit() and int(name) not in spared:
+        try:
+            stat = open(f"/proc/{name}/stat").read()
+        except OSError:
+            continue
+        found[name] = stat[stat.rfind(")") + 2:].split()[0]
+print("JSON " + json.dumps(found))
+`;
 
 describeEachEngine('attacks on resources and output', (engine) => {
   let bridge: BridgeHandle;
@@ -28,6 +134,141 @@ describeEachEngine('attacks on resources and output', (engine) => {
   });
   afterAll(async () => {
     await bridge?.close();
+  });
+
+  it('fills every writable path, all at once, up to its size: ENOSPC, never the memory limit or a disk', async () => {
+    await setMarker(bridge, 'before the disk fill');
+    const result = await bridge.run({ code: FILL_EVERY_WRITABLE_PATH, timeout: 60 });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const report = printedJson<FillReport>(result);
+    // Nothing writable but these: memory-backed, sized, and none on the host's disk.
+    expect(report.writable).toEqual({
+      '/dev/mqueue': 'mqueue',
+      '/dev/shm': 'tmpfs',
+      '/tmp': 'tmpfs',
+      '/workspace': 'tmpfs',
+    });
+    expect(report.writableFiles).toEqual([]);
+    expect(report.fills).toEqual({
+      '/dev/shm': { outcome: 'ENOSPC', mib: 8, sizeMib: 8 },
+      '/tmp': { outcome: 'ENOSPC', mib: 64, sizeMib: 64 },
+      '/workspace': { outcome: 'ENOSPC', mib: 128, sizeMib: 128 },
+    });
+    // Queues, not files; and a few queues exhaust the per-user allowance (819,200 bytes).
+    expect(report.mqueueFile).toBe('refused');
+    expect(report.mqueue.outcome).toBe('EMFILE');
+    expect(report.mqueue.queues).toBeLessThanOrEqual(10);
+    await expectSessionKept(bridge, 'before the disk fill');
+  });
+
+  it('ends an inode flood (empty files) at the memory limit or ENOSPC, never in host memory', async () => {
+    await setMarker(bridge, 'before the inode flood');
+    // Empty files use no tmpfs blocks, only kernel memory: it is charged to the
+    // sandbox's memory cgroup, so the flood meets the memory limit.
+    const flood = await bridge.run({
+      code: String.raw`
+import errno, os
+os.mkdir("/tmp/inodes")
+made = 0
+try:
+    while made < 5_000_000:
+        os.close(os.open(f"/tmp/inodes/{made}", os.O_CREAT | os.O_WRONLY, 0o600))
+        made += 1
+    print("no limit after", made, "files")
+except OSError as error:
+    print("stopped by", errno.errorcode[error.errno])
+`,
+      timeout: 120,
+    });
+    const payload = payloadOf(flood);
+    if (payload.status === 'error') {
+      expect(payload.error, describeResult(flood)).toMatch(/out of memory/i);
+      expect(payload.error).toContain('MCP_BRIDGE_MEMORY');
+      await expectFreshSession(bridge);
+    } else {
+      expect(payload.stdout, describeResult(flood)).toEqual(['stopped by ENOSPC']);
+      await bridge.run({ code: 'import shutil\nshutil.rmtree("/tmp/inodes")' });
+      await expectSessionKept(bridge, 'before the inode flood');
+    }
+  });
+
+  it('drops 1 GiB of print and 1 GiB through pipes (os.write, a subprocess) with bounded bridge memory', async () => {
+    await setMarker(bridge, 'before the gigabyte');
+    const rssBefore = procStatusBytes(bridge.pid, 'VmRSS');
+    const peakBefore = procStatusBytes(bridge.pid, 'VmHWM');
+    const flood = await bridge.run({
+      code: String.raw`
+import os, subprocess
+line = "p" * (1024 * 1024 - 1)
+for _ in range(1024):
+    print(line)
+raw = b"w" * (1 << 20)
+for _ in range(512):
+    os.write(1, raw)
+subprocess.run("head -c 536870912 /dev/zero >&2", shell=True, check=True)
+`,
+      timeout: 120,
+    });
+    const payload = payloadOf(flood);
+    expect(payload.status ?? 'success', describeResult(flood).slice(-2000)).toBe('success');
+    const stdout = payload.stdout ?? [];
+    const stderr = payload.stderr ?? [];
+    // Both streams end with the output limit's marker; what was dropped is counted.
+    const dropped = (marker: string | undefined) =>
+      Number(/truncated: ([\d,]+) more/.exec(marker ?? '')?.[1]?.replaceAll(',', ''));
+    expect(stdout.at(-1)).toMatch(TRUNCATION_MARKER);
+    expect(stdout.at(-1)).toContain('MCP_BRIDGE_OUTPUT_LIMIT');
+    expect(dropped(stdout.at(-1))).toBe(1536 * MiB - MiB);
+    expect(stderr.at(-1)).toContain('MCP_BRIDGE_OUTPUT_LIMIT');
+    expect(dropped(stderr.at(-1))).toBe(512 * MiB - MiB);
+    expect(stdout[0] === 'p'.repeat(MiB - 1), 'the first printed line comes back whole').toBe(true);
+    // None of it reached the bridge's memory.
+    expect(procStatusBytes(bridge.pid, 'VmRSS') - rssBefore).toBeLessThan(64 * MiB);
+    expect(procStatusBytes(bridge.pid, 'VmHWM') - peakBefore).toBeLessThan(64 * MiB);
+    await expectSessionKept(bridge, 'before the gigabyte');
+  });
+
+  it('contains a fork bomb from a shell: capped by the pids limit, killed with its call', async () => {
+    await setMarker(bridge, 'before the shell fork bomb');
+    const bomb = await bridge.run({
+      code: String.raw`
+import subprocess, time
+def limit_hits():
+    for path in ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events"):
+        try:
+            return int(open(path).read().split()[1])
+        except OSError:
+            pass
+before = limit_hits()
+subprocess.run(["sh", "-c", "f() { f | f & }; f 2>/dev/null"])
+# The shell returns at once; the bomb goes on until it meets the limit.
+deadline = time.monotonic() + 20
+while limit_hits() == before and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("limit hit:", limit_hits() > before)
+`,
+      timeout: 60,
+    });
+    expect(statusOf(bomb), describeResult(bomb)).toBe('success');
+    expect(payloadOf(bomb).stdout).toEqual(['limit hit: True']);
+    expect(payloadOf(bomb).stderr?.join('\n')).toMatch(
+      /This call hit the sandbox's process limit; the \d+ processes it started were killed/,
+    );
+    let strays: Record<string, string> = {};
+    const cleared = await waitFor(
+      async () => {
+        strays = printedJson(await bridge.run({ code: SESSION_PROCESSES }));
+        return Object.keys(strays).length === 0;
+      },
+      5000,
+      250,
+    );
+    expect(cleared, `left by the bomb (pid: state): ${JSON.stringify(strays)}`).toBe(true);
+    const next = await bridge.run({
+      code: 'import subprocess\nprint(subprocess.run(["true"]).returncode)',
+    });
+    expect(payloadOf(next).stdout, describeResult(next)).toEqual(['0']);
+    await expectSessionKept(bridge, 'before the shell fork bomb');
   });
 
   it('keeps answering when user code holds every file descriptor, through an exception and a timeout', async () => {

@@ -64,6 +64,26 @@ describe('renderWithinLimit', () => {
     });
   }
 
+  it('cuts the costly stream and keeps a cheap one whole', () => {
+    const texts = { stdout: 'p'.repeat(MiB), stderr: '\u0000'.repeat(MiB) };
+    const result = renderWithinLimit(texts, renderer('compact'));
+    expect(resultBytes(result)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    const { stdout, stderr } = result.structuredContent as Record<string, string[]>;
+    expect(stdout).toEqual(['p'.repeat(MiB)]);
+    expect(stderr?.at(-1)).toMatch(MARKER);
+  });
+
+  it("keeps the output limit's marker last", () => {
+    const limitMarker =
+      '[output truncated: 5,000,000 more characters dropped; the limit is 1,048,576 per stream per call (MCP_BRIDGE_OUTPUT_LIMIT)]\n';
+    const texts = { stdout: `${'\u0000'.repeat(MiB)}\n${limitMarker}`, stderr: '' };
+    const result = renderWithinLimit(texts, renderer('compact'));
+    expect(resultBytes(result)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    const lines = (result.structuredContent as { stdout: string[] }).stdout;
+    expect(lines.at(-1)).toBe(limitMarker.trimEnd());
+    expect(lines.at(-2)).toMatch(MARKER);
+  });
+
   it('never leaves half a surrogate pair', () => {
     const texts = { stdout: '😀'.repeat(2 * MiB), stderr: '' };
     const result = renderWithinLimit(texts, renderer('compact'), 1 * MiB);
