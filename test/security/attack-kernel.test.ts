@@ -9,6 +9,9 @@ import {
 import { describeEachEngine } from '../support/engines.js';
 import { expectSessionKept, setMarker } from '../support/session-marker.js';
 
+/** expect.stringMatching, typed for use inside an expected object. */
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
+
 /**
  * User code going for the kernel and the host: the container engine's API, raw network
  * access, namespaces, mounts, tracing, keyrings, BPF, io_uring, /proc and /sys, and
@@ -323,7 +326,7 @@ describeEachEngine('attacks on the kernel and the host', (engine) => {
   it('cannot write kernel settings in /proc or cgroup limits in /sys', async () => {
     // Some files exist only in kernels built with them (magic SysRq, /proc/kcore).
     const absentOr = (...outcomes: string[]) =>
-      expect.stringMatching(new RegExp(`^(ENOENT|${outcomes.join('|')})$`));
+      matching(new RegExp(`^(ENOENT|${outcomes.join('|')})$`));
     await setMarker(bridge, 'before /proc and /sys');
     const report = await probe<Record<string, unknown>>(PROC_AND_SYS);
     expect(report).toEqual({

@@ -15,6 +15,9 @@ import {
 import { describeEachEngine } from '../support/engines.js';
 import { expectSessionKept, setMarker } from '../support/session-marker.js';
 
+/** expect.stringMatching, typed for use inside an expected object. */
+const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
+
 /**
  * User code abusing the sandbox's requests to the bridge: oversized and deeply nested
  * arguments, a flood of requests, and every way around a call's allow-list, through the
@@ -163,10 +166,10 @@ print("JSON " + json.dumps(report))
 `,
     );
     expect(report).toEqual({
-      'from the runtime': expect.stringMatching(
+      'from the runtime': matching(
         /^refused: the request is not JSON-serialisable: maximum recursion/,
       ),
-      forged: expect.stringMatching(/^refused: Maximum call stack size exceeded/),
+      forged: matching(/^refused: Maximum call stack size exceeded/),
       // server-everything checks its own arguments: a tool error, not a crash.
       '200 levels': 'tool error',
     });
@@ -297,9 +300,7 @@ print("JSON " + json.dumps(report))
       "' memory'": refused(' memory'),
       "'memory\\x00'": refused('memory\u0000'),
       "'mem\\u043ery'": refused('mem\u043ery'),
-      'look-alike tool': expect.stringMatching(
-        /^UnknownToolError: Server 'everything' has no tool 'ｅｃｈｏ'/,
-      ),
+      'look-alike tool': matching(/^UnknownToolError: Server 'everything' has no tool 'ｅｃｈｏ'/),
     });
     // Nor can a call name them: servers are matched exactly, before anything runs.
     for (const name of ['ｍｅｍｏｒｙ', 'memorу', 'memory\u200b', 'Memory']) {
@@ -336,9 +337,9 @@ print("JSON " + json.dumps(report))
       'an ended call': 'refused: The call that sent this request has ended.',
       'a later call': 'refused: The call that sent this request has ended.',
       'list_tools memory': "refused: Server 'memory' is not available",
-      'server as a list': expect.stringMatching(/^refused: Invalid 'call_tool' request: server /),
+      'server as a list': matching(/^refused: Invalid 'call_tool' request: server /),
       'server with extra fields': "refused: Server 'memory' is not available",
-      'unknown request type': expect.stringMatching(/^refused: Invalid 'call_any_server' request/),
+      'unknown request type': matching(/^refused: Invalid 'call_any_server' request/),
       'the allowed server': 'Echo: forged but allowed',
     });
     expect(memoryContents()).not.toContain('Mallory');
