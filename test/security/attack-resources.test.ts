@@ -1,3 +1,4 @@
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   describeResult,
@@ -130,7 +131,8 @@ describeEachEngine('attacks on resources and output', (engine) => {
   let bridge: BridgeHandle;
 
   beforeAll(async () => {
-    bridge = await startBridge({ dockerHost: engine.dockerHost });
+    // 'all': the executor tools too, whose results carry the same output.
+    bridge = await startBridge({ dockerHost: engine.dockerHost, env: { MCP_BRIDGE_TOOLS: 'all' } });
   });
   afterAll(async () => {
     await bridge?.close();
@@ -345,9 +347,9 @@ os.write(1, b"last \xf0\x9f\x98")
     await setMarker(bridge, 'before the control bytes');
     // Each of these characters takes 6 bytes of JSON (\u0000), twice in a result (text and
     // structuredContent): 1 MiB of them per stream would be a 24 MiB message.
-    const result = await bridge.run({
-      code: 'import os\nos.write(1, b"\\0" * (2 << 20))\nos.write(2, bytes(range(1, 32)) * (1 << 16))',
-    });
+    const controlBytes =
+      'import os\nos.write(1, b"\\0" * (2 << 20))\nos.write(2, bytes(range(1, 32)) * (1 << 16))';
+    const result = await bridge.run({ code: controlBytes });
     expect(statusOf(result), describeResult(result).slice(-2000)).toBe('success');
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(CLIENT_MESSAGE_LIMIT);
     const { stdout = [], stderr = [] } = payloadOf(result);
@@ -356,6 +358,20 @@ os.write(1, b"last \xf0\x9f\x98")
       // Much of the output is still there.
       expect(stream.slice(0, -1).join('\n').length).toBeGreaterThan(256 * 1024);
     }
+    // execute_python_code renders the output as JSON inside its text: 13 bytes a character.
+    const executed = CallToolResultSchema.parse(
+      await bridge.client.callTool(
+        { name: 'execute_python_code', arguments: { code: controlBytes, allow_unsafe: true } },
+        undefined,
+        { timeout: 120_000 },
+      ),
+    );
+    expect(Buffer.byteLength(JSON.stringify(executed))).toBeLessThan(CLIENT_MESSAGE_LIMIT);
+    const json = executed.structuredContent ?? {};
+    expect(json.success, JSON.stringify(json).slice(0, 500)).toBe(true);
+    expect(String(json.stdout)).toMatch(
+      /\[output truncated: [\d,]+ more characters dropped[^\n]*\]\n$/,
+    );
     await expectSessionKept(bridge, 'before the control bytes');
   });
 });
