@@ -9,7 +9,6 @@ import { installMissingImports, type DependencyInstaller } from './dependencies.
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
 import { renderResult } from './render.js';
 import { reportToPayload, sandboxErrorPayload } from './report-payload.js';
-import { renderWithinLimit } from './result-size.js';
 import { parseRunPythonArgs } from './run-python-args.js';
 
 /** The configured MCP servers, as run_python needs them. */
@@ -64,14 +63,9 @@ export async function handleRunPython(
     const dependencies = await installMissingImports(session, code, deps.packages);
     const report = await session.run(code, timeoutSeconds, reach);
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
-    const context = { timeoutSeconds, servers };
-    const payload = reportToPayload(report, context);
+    const payload = reportToPayload(report, { timeoutSeconds, servers });
     recordExecution(deps.history, { ...record, status: payload.status, report });
-    // Security: the sandbox decides what its output is made of; the result must still
-    // fit in one message the client accepts.
-    return renderWithinLimit({ stdout: report.stdout, stderr: report.stderr }, (texts) =>
-      renderResult(reportToPayload({ ...report, ...texts }, context), config.outputMode),
-    );
+    return renderResult(payload, config.outputMode);
   } catch (error: unknown) {
     if (!(error instanceof BridgeError) && !(error instanceof ServerLoadError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');

@@ -34,7 +34,7 @@ function structuredText(result: ReturnType<typeof renderResult>, stream: keyof O
   return lines.join('\n');
 }
 
-describe('renderWithinLimit', () => {
+describe('renderWithinLimit, and renderResult through it', () => {
   it('leaves a result under the limit as rendered', () => {
     const texts = { stdout: 'x'.repeat(MiB), stderr: 'é'.repeat(1000) };
     const render = renderer('compact');
@@ -45,7 +45,7 @@ describe('renderWithinLimit', () => {
     it(`cuts 1 MiB of control characters per stream to fit, keeping the beginning (${mode})`, () => {
       // 6 bytes of JSON each, twice per result: ~26 MB uncut.
       const texts = { stdout: 'a\u0000'.repeat(MiB / 2), stderr: '\u0001b'.repeat(MiB / 2) };
-      const result = renderWithinLimit(texts, renderer(mode));
+      const result = renderer(mode)(texts);
       const size = resultBytes(result);
       expect(size).toBeLessThanOrEqual(MAX_RESULT_BYTES);
       // Not cut more than needed: most of the allowance is used.
@@ -66,7 +66,7 @@ describe('renderWithinLimit', () => {
 
   it('cuts the costly stream and keeps a cheap one whole', () => {
     const texts = { stdout: 'p'.repeat(MiB), stderr: '\u0000'.repeat(MiB) };
-    const result = renderWithinLimit(texts, renderer('compact'));
+    const result = renderer('compact')(texts);
     expect(resultBytes(result)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
     const { stdout, stderr } = result.structuredContent as Record<string, string[]>;
     expect(stdout).toEqual(['p'.repeat(MiB)]);
@@ -77,7 +77,7 @@ describe('renderWithinLimit', () => {
     const limitMarker =
       '[output truncated: 5,000,000 more characters dropped; the limit is 1,048,576 per stream per call (MCP_BRIDGE_OUTPUT_LIMIT)]\n';
     const texts = { stdout: `${'\u0000'.repeat(MiB)}\n${limitMarker}`, stderr: '' };
-    const result = renderWithinLimit(texts, renderer('compact'));
+    const result = renderer('compact')(texts);
     expect(resultBytes(result)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
     const lines = (result.structuredContent as { stdout: string[] }).stdout;
     expect(lines.at(-1)).toBe(limitMarker.trimEnd());
