@@ -224,9 +224,10 @@ subprocess.run("head -c 536870912 /dev/zero >&2", shell=True, check=True)
     expect(stderr.at(-1)).toContain('MCP_BRIDGE_OUTPUT_LIMIT');
     expect(dropped(stderr.at(-1))).toBe(512 * MiB - MiB);
     expect(stdout[0] === 'p'.repeat(MiB - 1), 'the first printed line comes back whole').toBe(true);
-    // None of it reached the bridge's memory.
-    expect(procStatusBytes(bridge.pid, 'VmRSS') - rssBefore).toBeLessThan(64 * MiB);
-    expect(procStatusBytes(bridge.pid, 'VmHWM') - peakBefore).toBeLessThan(64 * MiB);
+    // None of it reached the bridge's memory: only the result's few copies did (its
+    // binary stderr is measured and cut to fit 8 MiB of JSON).
+    expect(procStatusBytes(bridge.pid, 'VmRSS') - rssBefore).toBeLessThan(128 * MiB);
+    expect(procStatusBytes(bridge.pid, 'VmHWM') - peakBefore).toBeLessThan(128 * MiB);
     await expectSessionKept(bridge, 'before the gigabyte');
   });
 
