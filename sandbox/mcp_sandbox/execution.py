@@ -163,10 +163,21 @@ class Executor:
         error.__traceback__ = tb
         sys.last_type, sys.last_value, sys.last_traceback = type(error), error, tb  # for pdb.pm()
         setattr(sys, "last_exc", error)  # the same for Python 3.12+ (unknown to 3.11)
-        import traceback  # only sessions that fail pay for it
+        try:
+            import traceback  # only sessions that fail pay for it
 
+            text = "".join(traceback.format_exception(error))
+        except Exception as failed:  # e.g. the cell holds every descriptor: no import
+            text = f"{_headline(error)}\n[sandbox] no traceback: {failed!r}\n"
         # Our writer, not sys.stderr: user code may have redirected that.
-        self._capture.stderr().write("".join(traceback.format_exception(error)))
+        self._capture.stderr().write(text)
+
+
+def _headline(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"
+    except Exception:  # a __str__ of user code that fails
+        return type(error).__name__
 
 
 def _user_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:

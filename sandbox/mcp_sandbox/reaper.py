@@ -95,7 +95,11 @@ class Reaper:
 
     def _started_since(self, since: Mark) -> dict[int, _Proc]:
         table: dict[int, _Proc] = {}
-        for name in os.listdir("/proc"):
+        try:
+            names = os.listdir("/proc")
+        except OSError:  # no descriptor left (the cell holds them all): nothing to find
+            names = []
+        for name in names:
             if name.isdigit() and (proc := _stat(int(name))) is not None:
                 table[int(name)] = proc
         spared = {1, self._watcher, self._runner}

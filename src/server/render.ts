@@ -1,11 +1,33 @@
 import { encode } from '@toon-format/toon';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { trimPayload, type RunPayload } from './payload.js';
+import { outputLines, trimPayload, type RunPayload } from './payload.js';
+import { renderWithinLimit } from './result-size.js';
 
 export type OutputMode = 'compact' | 'toon';
 
-/** Renders a payload as an MCP tool result; `isError` for every status but success. */
+/**
+ * Renders a payload as an MCP tool result; `isError` for every status but success.
+ * Security: the sandbox decides what its output is made of; the output is cut further
+ * when the result would not fit in one message a client accepts (result-size.ts).
+ */
 export function renderResult(payload: RunPayload, mode: OutputMode): CallToolResult {
+  const texts = {
+    stdout: (payload.stdout ?? []).join('\n'),
+    stderr: (payload.stderr ?? []).join('\n'),
+  };
+  return renderWithinLimit(texts, (kept) =>
+    renderPayload(
+      {
+        ...payload,
+        stdout: kept.stdout === texts.stdout ? payload.stdout : outputLines(kept.stdout),
+        stderr: kept.stderr === texts.stderr ? payload.stderr : outputLines(kept.stderr),
+      },
+      mode,
+    ),
+  );
+}
+
+function renderPayload(payload: RunPayload, mode: OutputMode): CallToolResult {
   const trimmed = trimPayload(payload);
   const isError = payload.status !== 'success';
   if (mode === 'toon') {

@@ -7,6 +7,7 @@ import { installMissingImports, type DependencyInstaller } from '../dependencies
 import type { HistoryStore } from '../../state/history-store.js';
 import { recordExecution } from '../history-recorder.js';
 import { pythonCall, runInternalCell } from '../internal-cell.js';
+import { renderWithinLimit } from '../result-size.js';
 import type { ExecutorToolName } from './definitions.js';
 
 /** What the history tools read and write (src/state/history-store.ts). */
@@ -194,17 +195,20 @@ async function executeCode(
   const stderr = [report.stderr, report.lostReason ?? '', ...report.notices]
     .filter(Boolean)
     .join('\n');
-  return jsonResult(
-    {
-      ...base,
-      success,
-      stdout: report.stdout,
-      stderr,
-      return_code: report.exitCode ?? -1,
-      execution_time: report.durationMs / 1000,
-      dependencies_info: dependencies.info,
-      completed_at: new Date().toISOString(),
-    },
-    !success,
+  const completedAt = new Date().toISOString();
+  return renderWithinLimit({ stdout: report.stdout, stderr }, (texts) =>
+    jsonResult(
+      {
+        ...base,
+        success,
+        stdout: texts.stdout,
+        stderr: texts.stderr,
+        return_code: report.exitCode ?? -1,
+        execution_time: report.durationMs / 1000,
+        dependencies_info: dependencies.info,
+        completed_at: completedAt,
+      },
+      !success,
+    ),
   );
 }
