@@ -108,6 +108,9 @@ def gather_facts() -> dict[str, object]:
         "rlimitNofile": fact("rlimitNofile", lambda: _soft_limit(resource.RLIMIT_NOFILE), None),
         # Soft and hard: user code may raise the soft limit up to the hard one.
         "rlimitCore": fact("rlimitCore", lambda: list(resource.getrlimit(CORE)), None),
+        "rlimitMsgqueue": fact(
+            "rlimitMsgqueue", lambda: list(resource.getrlimit(resource.RLIMIT_MSGQUEUE)), None
+        ),
     }
     facts["errors"] = errors
     return facts

@@ -40,6 +40,8 @@ export const sandboxFactsSchema = z.object({
   rlimitNofile: z.number().int().nullable(),
   /** RLIMIT_CORE as [soft, hard], raw (-1 = unlimited); null when unreadable. */
   rlimitCore: z.tuple([z.number().int(), z.number().int()]).nullable(),
+  /** RLIMIT_MSGQUEUE as [soft, hard], raw (-1 = unlimited); null when unreadable. */
+  rlimitMsgqueue: z.tuple([z.number().int(), z.number().int()]).nullable(),
   errors: z.array(z.string().max(4096)).max(256),
 });
 export type SandboxFacts = z.infer<typeof sandboxFactsSchema>;

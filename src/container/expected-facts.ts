@@ -1,4 +1,10 @@
-import { CORE_DUMP_LIMIT, parseUser, WORKSPACE_DIR, type HardeningSettings } from './hardening.js';
+import {
+  CORE_DUMP_LIMIT,
+  MESSAGE_QUEUE_LIMIT,
+  parseUser,
+  WORKSPACE_DIR,
+  type HardeningSettings,
+} from './hardening.js';
 
 export interface ExpectedTmpfs {
   target: string;
@@ -21,6 +27,8 @@ export interface ExpectedFacts {
   rlimitNproc: number;
   /** Soft and hard RLIMIT_CORE. */
   rlimitCore: number;
+  /** Soft and hard RLIMIT_MSGQUEUE. */
+  rlimitMsgqueue: number;
   netInterfaces: string[];
 }
 
@@ -44,6 +52,7 @@ export function expectedFacts(settings: HardeningSettings): ExpectedFacts {
     rlimitNofile: settings.nofile,
     rlimitNproc: settings.nproc,
     rlimitCore: CORE_DUMP_LIMIT,
+    rlimitMsgqueue: MESSAGE_QUEUE_LIMIT,
     netInterfaces: ['lo'],
   };
 }

@@ -85,6 +85,13 @@ export const WORKSPACE_DIR = '/workspace';
  */
 export const CORE_DUMP_LIMIT = 0;
 
+/**
+ * RLIMIT_MSGQUEUE, soft and hard: no POSIX message queues. The kernel counts queue bytes
+ * per user, and every sandbox runs as the same host uid, so queues one sandbox keeps would
+ * be taken from every other (819,200 bytes in all by default: nine full queues).
+ */
+export const MESSAGE_QUEUE_LIMIT = 0;
+
 /** Above this, runc refuses ids (and 2^32 - 1 means "unchanged" to setresgid). */
 const MAX_ID = 2 ** 31 - 1;
 
@@ -196,6 +203,7 @@ export function buildContainerCreateOptions(
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
       { Name: 'nproc', Soft: settings.nproc, Hard: settings.nproc },
       { Name: 'core', Soft: CORE_DUMP_LIMIT, Hard: CORE_DUMP_LIMIT },
+      { Name: 'msgqueue', Soft: MESSAGE_QUEUE_LIMIT, Hard: MESSAGE_QUEUE_LIMIT },
     ],
     // Output travels over attach only; the default driver would copy it to an unbounded file.
     LogConfig: { Type: 'none', Config: {} },

@@ -176,14 +176,18 @@ function checkRlimit(name: string, actual: number | null, max: number): string[]
   return [];
 }
 
-function checkCoreLimit(limits: SandboxFacts['rlimitCore'], expected: number): string[] {
+/** A limit whose soft and hard values must both be `expected` (user code may raise soft). */
+function checkSoftAndHard(
+  name: string,
+  why: string,
+  limits: [number, number] | null,
+  expected: number,
+): string[] {
   // null: unreadable, reported in facts.errors by the sandbox.
   if (limits === null) return [];
   const [soft, hard] = limits.map((value) => (value < 0 ? 'unlimited' : String(value)));
   if (limits[0] === expected && limits[1] === expected) return [];
-  return [
-    `core rlimit: expected ${expected} (no core dumps), sandbox has soft ${soft}, hard ${hard}`,
-  ];
+  return [`${name} rlimit: expected ${expected} (${why}), sandbox has soft ${soft}, hard ${hard}`];
 }
 
 function checkResources(facts: SandboxFacts, settings: HardeningSettings): string[] {
@@ -198,7 +202,13 @@ function checkResources(facts: SandboxFacts, settings: HardeningSettings): strin
     ...checkLimit('pids limit', facts.pidsLimit, expected.pidsLimit, String),
     ...checkRlimit('nofile', facts.rlimitNofile, expected.rlimitNofile),
     ...checkRlimit('nproc', facts.rlimitNproc, expected.rlimitNproc),
-    ...checkCoreLimit(facts.rlimitCore, expected.rlimitCore),
+    ...checkSoftAndHard('core', 'no core dumps', facts.rlimitCore, expected.rlimitCore),
+    ...checkSoftAndHard(
+      'msgqueue',
+      'no message queues',
+      facts.rlimitMsgqueue,
+      expected.rlimitMsgqueue,
+    ),
   ];
   // cgroup v1 reports memory+swap (= memory when there is no swap), v2 swap alone (0).
   // null (swap accounting off, or v2 "max") cannot be told apart from unreadable: skipped.

@@ -35,6 +35,7 @@ export function confinedFacts(
     rlimitNproc: nproc,
     rlimitNofile: nofile,
     rlimitCore: [0, 0],
+    rlimitMsgqueue: [0, 0],
     errors: [],
     ...overrides,
   };

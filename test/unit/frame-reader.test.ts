@@ -25,6 +25,7 @@ const facts = {
   rlimitNproc: 8192,
   rlimitNofile: 1024,
   rlimitCore: [0, 0],
+  rlimitMsgqueue: [0, 0],
   errors: [],
 };
 

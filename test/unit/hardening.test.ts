@@ -43,6 +43,7 @@ describe('buildContainerCreateOptions', () => {
       { Name: 'nofile', Soft: 4096, Hard: 4096 },
       { Name: 'nproc', Soft: 16384, Hard: 16384 },
       { Name: 'core', Soft: 0, Hard: 0 },
+      { Name: 'msgqueue', Soft: 0, Hard: 0 },
     ]);
     expect(host.LogConfig).toEqual({ Type: 'none', Config: {} });
     expect(host.Init).toBe(true);
@@ -169,6 +170,7 @@ describe('expectedFacts', () => {
       rlimitNofile: 4096,
       rlimitNproc: 16384,
       rlimitCore: 0,
+      rlimitMsgqueue: 0,
       netInterfaces: ['lo'],
     });
     expect(facts.tmpfs).toEqual([

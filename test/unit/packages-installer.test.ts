@@ -167,7 +167,12 @@ describe('buildInstallerCreateOptions', () => {
     expect(host.PidsLimit).toBe(128);
     expect(host.MemorySwap).toBe(host.Memory);
     expect(host.Tmpfs?.['/tmp']).toMatch(/noexec,nosuid,nodev,size=/);
-    expect(host.Ulimits?.map((limit) => limit.Name)).toEqual(['nofile', 'nproc', 'core']);
+    expect(host.Ulimits?.map((limit) => limit.Name)).toEqual([
+      'nofile',
+      'nproc',
+      'core',
+      'msgqueue',
+    ]);
     expect(host.LogConfig?.Type).toBe('none');
     expect(host.Init).toBe(true);
     expect(host.IpcMode).toBe('private');

@@ -182,6 +182,17 @@ describe.each([
     ]);
   });
 
+  it('refuses a message queue limit other than 0, soft or hard', () => {
+    expect(
+      verifyHardening(facts(mountinfo, { rlimitMsgqueue: [819200, 819200] }), settings),
+    ).toEqual([
+      'msgqueue rlimit: expected 0 (no message queues), sandbox has soft 819200, hard 819200',
+    ]);
+    expect(verifyHardening(facts(mountinfo, { rlimitMsgqueue: [0, -1] }), settings)).toEqual([
+      'msgqueue rlimit: expected 0 (no message queues), sandbox has soft 0, hard unlimited',
+    ]);
+  });
+
   it('refuses a core dump limit other than 0, soft or hard', () => {
     expect(verifyHardening(facts(mountinfo, { rlimitCore: [0, -1] }), settings)).toEqual([
       'core rlimit: expected 0 (no core dumps), sandbox has soft 0, hard unlimited',
