@@ -1,17 +1,24 @@
 """The package installer's driver (docs/packages.md). It runs in the short-lived installer
-container, never in the sandbox: `python3 -c <this file> <json>`, with the package store
-volume mounted read-write at /packages. The host builds pip's options; this script
+container, never in the sandbox: `python3 -I -c <this file> <json>`, with the package
+store volume mounted read-write at /packages. The host builds pip's options; this script
 
 1. takes an exclusive lock on the store (one install at a time, across bridges), and
    clears what an install that was killed left behind;
-2. asks pip what it would install (`--dry-run --report`, seeing the image's packages and
-   the store's, so only what is missing is installed: a plain `--target` install would
-   reinstall every dependency the image already has);
-3. installs exactly those versions into a staging folder on the volume (`--target
-   --no-deps`), never straight into the store;
-4. checks the store's size limit and the deny list against everything to be installed,
+2. asks pip what it would install (`--dry-run --report`), letting pip see the store's
+   metadata (so only what is missing is installed) but nothing importable from it;
+3. downloads exactly those versions (`pip download --no-deps`) and checks every wheel's
+   zip directory before anything is unpacked (check_wheel);
+4. installs the checked files into a staging folder on the volume (`--target --no-deps
+   --no-index`), never straight into the store, and checks what was staged;
+5. checks the store's size limit and the deny list against everything to be installed,
    and only then moves the staged files into the store, replacing older versions of the
    same distributions (their files are removed by their RECORD).
+
+Security: pip and this script run isolated (`-I`): no PYTHON* variable, no user site,
+and never the store on sys.path, so nothing an earlier install put there (a
+sitecustomize, a module named like the standard library) runs here. The container has
+no network; with an index, pip's proxy is a forwarder to the bridge's package relay
+(start_relay_forwarder), which reaches the index and its file hosts only.
 
 A failure at any step leaves the store as it was. The last stdout line is the result:
 `__mcp_bridge_install__ {json}`; pip's own output goes to stdout/stderr before it.
@@ -23,14 +30,36 @@ import json
 import os
 import re
 import shutil
+import socket
+import stat
 import subprocess
 import sys
+import threading
 import time
 import uuid
+import zipfile
 
 RESULT_MARKER = "__mcp_bridge_install__ "
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MiB = 1024 * 1024
+# Runs pip isolated, with the store's metadata (and nothing importable) on its path: argv
+# is [-c, <metadata folder or "">, pip arguments…].
+PIP_LAUNCHER = """import runpy, sys
+view = sys.argv.pop(1)
+if view:
+    at = next((i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))), len(sys.path))
+    sys.path.insert(at, view)
+sys.argv[0] = "pip"
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
+METADATA_FOLDER = re.compile(r"^[A-Za-z0-9_.+-]+\.(dist-info|egg-info)$")
+# Wheel checks (check_wheel): modules Python runs at startup, and compression ratios no
+# real package has (deflate cannot exceed about 1030:1; real files stay far below 200:1).
+STARTUP_HOOKS = {"sitecustomize", "usercustomize"}
+STDLIB = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
+MAX_RATIO = 200
+RATIO_CHECK_BYTES = 10 * MiB
+MAX_ENTRIES = 100000
 
 
 class InstallFailed(Exception):
@@ -67,28 +96,28 @@ def site_dir(root):
     return os.path.join(root, sys.implementation.cache_tag)
 
 
-def pip_env(tmp, site):
+def pip_env(tmp):
     """pip's whole environment: nothing inherited, so no PIP_* variable of the image can
-    add an index; PIP_CONFIG_FILE=/dev/null makes pip skip every config file."""
+    add an index; PIP_CONFIG_FILE=/dev/null makes pip skip every config file. (-I makes
+    Python ignore PYTHON* variables anyway.)"""
     return {
         "PATH": os.environ.get("PATH", DEFAULT_PATH),
         "HOME": tmp,
         "TMPDIR": tmp,
         "LANG": "C.UTF-8",
-        "PYTHONPATH": site,  # pip sees what the store already has
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONUNBUFFERED": "1",
         "PIP_BREAK_SYSTEM_PACKAGES": "1",  # Debian's pip refuses --target/--dry-run otherwise
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_ROOT_USER_ACTION": "ignore",
     }
 
 
-def run_pip(args, env, watch, limit):
-    """Runs pip; kills it if the folder `watch` grows past `limit` bytes."""
+def run_pip(args, env, watch, limit, view=""):
+    """Runs pip isolated (see PIP_LAUNCHER); kills it if the folder `watch` grows past
+    `limit` bytes."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "pip", *args], env=env, stdin=subprocess.DEVNULL
-    )
+        [sys.executable, "-I", "-u", "-c", PIP_LAUNCHER, view, *args],
+        env=env, stdin=subprocess.DEVNULL, cwd=env["TMPDIR"],
+    )  # fmt: skip
     while True:
         try:
             return process.wait(timeout=1)
@@ -100,6 +129,179 @@ def run_pip(args, env, watch, limit):
                     "the download grew past %s, more than the package store may hold "
                     "(MCP_BRIDGE_PACKAGES_MAX_MB)" % megabytes(limit)
                 )
+
+
+def store_metadata_view(site, work):
+    """What pip may see of the store: copies of its metadata folders (*.dist-info,
+    *.egg-info: names no import can reach) and nothing else, so pip installs only what is
+    missing without being able to import anything an earlier install put there."""
+    view = os.path.join(work, "store-metadata")
+    os.makedirs(view)
+    try:
+        entries = os.listdir(site)
+    except OSError:
+        return view
+    for entry in entries:
+        source = os.path.join(site, entry)
+        if not METADATA_FOLDER.match(entry) or os.path.islink(source) or not os.path.isdir(source):
+            continue
+        os.mkdir(os.path.join(view, entry))
+        for name in os.listdir(source):
+            path = os.path.join(source, name)
+            if os.path.isfile(path) and not os.path.islink(path) and _size(path) <= MiB:
+                shutil.copyfile(path, os.path.join(view, entry, name))
+    return view
+
+
+def start_relay_forwarder(socket_path):
+    """pip's proxy: a listener on this container's own loopback (it has no other network)
+    that carries each connection to the bridge's package relay over the mounted Unix
+    socket. Returns the proxy URL."""
+    try:
+        probe = socket.socket(socket.AF_UNIX)
+        probe.settimeout(5)
+        probe.connect(socket_path)
+        probe.close()
+    except OSError as error:
+        raise InstallFailed(
+            "the installer cannot reach the bridge's package relay (%s: %s). An engine in a "
+            "VM or on another machine cannot share that socket: set "
+            "MCP_BRIDGE_PACKAGES_NETWORK=engine, or install from "
+            "MCP_BRIDGE_PACKAGES_FIND_LINKS" % (socket_path, error)
+        ) from None
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    threading.Thread(target=_forward_connections, args=(listener, socket_path), daemon=True).start()
+    return "http://127.0.0.1:%d" % listener.getsockname()[1]
+
+
+def _forward_connections(listener, socket_path):
+    while True:
+        client, _address = listener.accept()
+        upstream = socket.socket(socket.AF_UNIX)
+        try:
+            upstream.connect(socket_path)
+        except OSError:
+            client.close()
+            upstream.close()
+            continue
+        ends = [client, upstream]
+        open_directions = [2]
+        lock = threading.Lock()
+
+        def finished(ends=ends, open_directions=open_directions, lock=lock):
+            with lock:
+                open_directions[0] -= 1
+                if open_directions[0] == 0:
+                    for end in ends:
+                        end.close()
+
+        for source, target in ((client, upstream), (upstream, client)):
+            threading.Thread(target=_pump, args=(source, target, finished), daemon=True).start()
+
+
+def _pump(source, target, finished):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            target.sendall(data)
+    except OSError:
+        pass
+    try:
+        target.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finished()
+
+
+def installed_top_level(parts):
+    """The name a wheel entry lands under at the top of site-packages, or None (metadata,
+    scripts, headers). `<name>.data/{purelib,platlib,data}/x` lands at the top too."""
+    first = parts[0]
+    if first.endswith(".dist-info"):
+        return None
+    if first.endswith(".data"):
+        if len(parts) < 3 or parts[1] not in ("purelib", "platlib", "data"):
+            return None
+        parts = parts[2:]
+    return parts[0] if len(parts) > 1 else parts[0].split(".")[0]
+
+
+def check_wheel(path, limit):
+    """Reads the wheel's zip directory (nothing is extracted) and refuses it when it would
+    put a startup hook, a .pth file or a standard-library name in the store, has paths
+    outside its folder or symlinks, or would unpack to more than `limit` bytes or at a
+    zip bomb's ratio. Returns the declared uncompressed size."""
+    wheel = os.path.basename(path)
+
+    def refuse(reason):
+        raise InstallFailed("the wheel %s was refused before unpacking: %s" % (wheel, reason))
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        refuse("it is not a readable zip archive (%s)" % error)
+    if len(entries) > MAX_ENTRIES:
+        refuse("it has %d files, more than %d" % (len(entries), MAX_ENTRIES))
+    total = 0
+    for entry in entries:
+        name = entry.filename
+        parts = [part for part in name.split("/") if part not in ("", ".")]
+        if name.startswith("/") or "\\" in name or "\0" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
+            refuse("it has a path outside its folder (%r)" % name[:200])
+        if not parts:
+            continue
+        if stat.S_ISLNK(entry.external_attr >> 16):
+            refuse("it contains a symlink (%s)" % name)
+        if parts[-1].lower().endswith(".pth"):
+            refuse("it contains a .pth file (%s), which Python runs at startup" % name)
+        top = installed_top_level(parts)
+        if top in STARTUP_HOOKS:
+            refuse("it installs %s (%s), a module Python runs at startup" % (top, name))
+        if top in STDLIB:
+            refuse("it installs %s (%s), a name of the standard library" % (top, name))
+        if entry.file_size > RATIO_CHECK_BYTES and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
+            refuse("%s expands %d:1 to %s uncompressed, like a zip bomb" % (
+                name, entry.file_size // max(entry.compress_size, 1), megabytes(entry.file_size)))
+        total += entry.file_size
+    if total > limit:
+        refuse("its files declare %s uncompressed, more than the package store may hold "
+               "(%s, MCP_BRIDGE_PACKAGES_MAX_MB)" % (megabytes(total), megabytes(limit)))
+    return total
+
+
+def check_downloads(folder, limit):
+    """check_wheel for every wheel pip downloaded, and their sizes together."""
+    total = 0
+    for entry in sorted(os.listdir(folder)):
+        if entry.endswith(".whl"):
+            total += check_wheel(os.path.join(folder, entry), limit)
+    if total > limit:
+        raise InstallFailed(
+            "the wheels to install declare %s uncompressed together, more than the package "
+            "store may hold (%s, MCP_BRIDGE_PACKAGES_MAX_MB); nothing was unpacked"
+            % (megabytes(total), megabytes(limit)))  # fmt: skip
+
+
+def check_staged(target):
+    """The same rules on what pip really staged (an sdist's build output included)."""
+    for folder, dirs, files in os.walk(target):
+        for entry in dirs + files:
+            if os.path.islink(os.path.join(folder, entry)):
+                raise InstallFailed("the install was refused: it created a symlink (%s)" % entry)
+    for entry in os.listdir(target):
+        top = entry if os.path.isdir(os.path.join(target, entry)) else entry.split(".")[0]
+        if entry.lower().endswith(".pth") or top in STARTUP_HOOKS or (
+            top in STDLIB and not entry.endswith((".dist-info", ".egg-info"))
+        ):
+            raise InstallFailed(
+                "the install was refused: it would put %s at the top of the package store "
+                "(a startup hook, a .pth file or a standard-library name)" % entry
+            )
 
 
 def pip_supports_report():
@@ -225,27 +427,28 @@ def merge_move(source, target):
 
 
 def installed_version(site, name):
-    """Version of `name` as the sandbox would import it: the store first, then the image."""
-    from importlib.metadata import PackageNotFoundError, distribution
+    """Version of `name` as the sandbox would import it: the store first (read from its
+    metadata, never imported), then the image."""
+    found = dist_infos(site).get(normalize(name))
+    if found:
+        return read_metadata_version(found[-1]) or None
+    from importlib.metadata import PackageNotFoundError, version
 
-    sys.path.insert(0, site)
     try:
-        return distribution(name).version
+        return version(name)
     except PackageNotFoundError:
         return None
-    finally:
-        sys.path.remove(site)
 
 
-def resolve(args, env, work, site, limit):
+def resolve(args, options, env, work, view, limit):
     """What pip would install for the requirement: [(name, version, requested)]."""
     report = os.path.join(work, "report.json")
     code = run_pip(
         [
-            "install", *args["pipOptions"], "--dry-run", "--quiet", "--report", report,
+            "install", *options, "--dry-run", "--quiet", "--report", report,
             "--upgrade-strategy", "only-if-needed", "--", args["requirement"],
         ],
-        env, work, limit,
+        env, work, limit, view,
     )  # fmt: skip
     if code != 0:
         raise InstallFailed("pip could not resolve %s (exit code %d)" % (args["requirement"], code))
@@ -290,13 +493,19 @@ def install(args):
 
 
 def _install_locked(args, site, work, tmp, max_bytes, deny, requested_name):
-    env = pip_env(tmp, site)
+    env = pip_env(tmp)
     site_bytes = tree_size(site)
     # Downloads and unpacked files together may take about twice the installed size.
     limit = 2 * max_bytes + 16 * MiB
     target = os.path.join(work, "target")
+    downloads = os.path.join(work, "downloads")
+    common = args["pipOptions"]
+    source = list(args.get("sourceOptions", []))
+    if args.get("relaySocket"):
+        source += ["--proxy", start_relay_forwarder(args["relaySocket"])]
     if pip_supports_report():
-        plan = resolve(args, env, work, site, limit)
+        view = store_metadata_view(site, work)
+        plan = resolve(args, common + source, env, work, view, limit)
         for name, _version, _requested in plan:
             if normalize(name) in deny:
                 raise InstallFailed(
@@ -308,18 +517,26 @@ def _install_locked(args, site, work, tmp, max_bytes, deny, requested_name):
             return {"ok": True, "installed": [], "alreadySatisfied": True,
                     "requested": {"name": args["name"], "version": version},
                     "storeBytes": site_bytes, "addedBytes": 0}  # fmt: skip
-        pins = ["%s==%s" % (name, version) for name, version, _ in plan]
-        code = run_pip(
-            ["install", *args["pipOptions"], "--target", target, "--no-deps", "--", *pins],
-            env, work, limit,
-        )  # fmt: skip
-    else:  # pip < 22.2: no --report; --target installs the whole dependency tree
-        code = run_pip(
-            ["install", *args["pipOptions"], "--target", target, "--", args["requirement"]],
-            env, work, limit,
-        )  # fmt: skip
+        wanted = ["%s==%s" % (name, version) for name, version, _ in plan]
+        deps = ["--no-deps"]
+    else:  # pip < 22.2: no --report; the whole dependency tree is downloaded and installed
+        wanted = [args["requirement"]]
+        deps = []
+    code = run_pip(
+        ["download", *common, *source, *deps, "--dest", downloads, "--", *wanted],
+        env, work, limit,
+    )  # fmt: skip
+    if code != 0:
+        raise InstallFailed("pip could not download %s (exit code %d)" % (args["requirement"], code))
+    check_downloads(downloads, max_bytes)
+    code = run_pip(
+        ["install", *common, "--no-index", "--find-links", downloads, "--target", target,
+         *deps, "--", *wanted],
+        env, work, limit,
+    )  # fmt: skip
     if code != 0:
         raise InstallFailed("pip could not install %s (exit code %d)" % (args["requirement"], code))
+    check_staged(target)
 
     staged = dist_infos(target)
     denied = sorted(name for name in staged if name in deny)

@@ -13,6 +13,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { packageRoot } from '../util/package-root.js';
 import { PACKAGES_MOUNT } from './package-store.js';
+import { RELAY_MOUNT } from './relay/package-relay.js';
 
 /**
  * The installer container (docs/packages.md): a short-lived container of the sandbox's
@@ -21,10 +22,12 @@ import { PACKAGES_MOUNT } from './package-store.js';
  * - it runs as root (uid 0 without any capability: it can write the root-owned volume
  *   and nothing it does not own),
  * - the package store volume is mounted read-WRITE at /packages,
- * - it has network only when an index is used: the host's network for an index on
- *   loopback, the engine's default network otherwise, none with a wheel folder
- *   (MCP_BRIDGE_PACKAGES_FIND_LINKS, mounted read-only at /wheels).
- * It runs sandbox/mcp/packages_installer.py, which runs pip and updates the store.
+ * - with an index, pip reaches it through the bridge's package relay (src/packages/relay/),
+ *   whose socket folder is mounted read-only: the container itself has no network. With
+ *   MCP_BRIDGE_PACKAGES_NETWORK=engine it gets the engine's default network instead; with
+ *   a wheel folder (MCP_BRIDGE_PACKAGES_FIND_LINKS, mounted read-only at /wheels), none.
+ * It runs sandbox/mcp/packages_installer.py isolated (`python3 -I`), which runs pip and
+ * updates the store.
  */
 
 /** The engine to run installers on. */
@@ -49,32 +52,26 @@ const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 export type InstallerSettings = Pick<
   PackagesConfig,
-  'indexUrl' | 'findLinks' | 'allowSdist' | 'maxBytes' | 'deny' | 'volume'
+  'indexUrl' | 'findLinks' | 'allowSdist' | 'maxBytes' | 'deny' | 'volume' | 'network'
 >;
 
 /** Where the installer gets packages from, and the network that needs. */
 export interface PackageSource {
-  /** Undefined: the engine's default network. */
-  networkMode: 'none' | 'host' | undefined;
+  /** Undefined: the engine's default network (MCP_BRIDGE_PACKAGES_NETWORK=engine). */
+  networkMode: 'none' | undefined;
+  /** Options for every pip run: no prompts, no cache, no version check, wheels only. */
   pipOptions: string[];
+  /** The one package source: an index, or the wheel folder with no index. */
+  sourceOptions: string[];
   /** An absolute host folder to mount read-only at /wheels. */
   wheelFolder: string | undefined;
+  /** The index URL pip reaches through the package relay; undefined: no relay. */
+  relayedIndex: string | undefined;
 }
 
-/** True for URLs whose host is this machine's loopback (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '[::1]' ||
-    /^127(\.\d{1,3}){3}$/.test(host)
-  );
+/** The index installs use: MCP_BRIDGE_PACKAGES_INDEX_URL, PIP_INDEX_URL, else PyPI. */
+export function indexUrlOf(settings: Pick<PackagesConfig, 'indexUrl'>): string {
+  return settings.indexUrl ?? DEFAULT_INDEX_URL;
 }
 
 /**
@@ -83,20 +80,25 @@ export function isLoopbackUrl(url: string): boolean {
  * `--extra-index-url`, never `--trusted-host`; a wheel folder means no index at all.
  */
 export function packageSource(settings: InstallerSettings): PackageSource {
-  const common = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
-  if (!settings.allowSdist) common.push('--only-binary=:all:');
+  const pipOptions = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
+  if (!settings.allowSdist) pipOptions.push('--only-binary=:all:');
   if (settings.findLinks) {
     return {
       networkMode: 'none',
-      pipOptions: [...common, '--no-index', '--find-links', WHEELS_MOUNT],
+      pipOptions,
+      sourceOptions: ['--no-index', '--find-links', WHEELS_MOUNT],
       wheelFolder: path.resolve(settings.findLinks),
+      relayedIndex: undefined,
     };
   }
-  const indexUrl = settings.indexUrl ?? DEFAULT_INDEX_URL;
+  const indexUrl = indexUrlOf(settings);
+  const relayed = settings.network === 'relay';
   return {
-    networkMode: isLoopbackUrl(indexUrl) ? 'host' : undefined,
-    pipOptions: [...common, '--index-url', indexUrl],
+    networkMode: relayed ? 'none' : undefined,
+    pipOptions,
+    sourceOptions: ['--index-url', indexUrl],
     wheelFolder: undefined,
+    relayedIndex: relayed ? indexUrl : undefined,
   };
 }
 
@@ -105,8 +107,11 @@ export interface DriverArguments {
   name: string;
   requirement: string;
   pipOptions: string[];
+  sourceOptions: string[];
   maxBytes: number;
   deny: string[];
+  /** The package relay's socket inside the container, when pip goes through it. */
+  relaySocket?: string;
 }
 
 let cachedDriver: string | undefined;
@@ -126,21 +131,27 @@ export function buildInstallerCreateOptions(options: {
   settings: InstallerSettings;
   request: { name: string; requirement: string };
   driverSource: string;
+  /** The package relay (needed when the source is relayed). */
+  relay?: { hostDir: string; containerSocket: string } | undefined;
 }): Dockerode.ContainerCreateOptions {
-  const { hardening, settings, request } = options;
+  const { hardening, settings, request, relay } = options;
   const source = packageSource(settings);
+  if (source.relayedIndex && !relay) throw new Error('a relayed index needs the package relay');
   const args: DriverArguments = {
     name: request.name,
     requirement: request.requirement,
     pipOptions: source.pipOptions,
+    sourceOptions: source.sourceOptions,
     maxBytes: settings.maxBytes,
     deny: settings.deny,
+    ...(source.relayedIndex && relay ? { relaySocket: relay.containerSocket } : {}),
   };
   const base = buildContainerCreateOptions({
     ...hardening,
     memoryBytes: Math.max(hardening.memoryBytes, INSTALLER_MIN_MEMORY_BYTES),
     labels: ownerLabels(INSTALLER_ROLE),
-    command: ['python3', '-c', options.driverSource, JSON.stringify(args)],
+    // -I: no PYTHON* variable, no user site, no script folder on sys.path; -u: output in order.
+    command: ['python3', '-I', '-u', '-c', options.driverSource, JSON.stringify(args)],
   });
   // The sandbox's NetworkMode 'none' goes; the source decides (undefined: the default).
   const hostConfig: Dockerode.HostConfig = { ...base.HostConfig };
@@ -150,6 +161,9 @@ export function buildInstallerCreateOptions(options: {
   ];
   if (source.wheelFolder) {
     mounts.push({ Type: 'bind', Source: source.wheelFolder, Target: WHEELS_MOUNT, ReadOnly: true });
+  }
+  if (source.relayedIndex && relay) {
+    mounts.push({ Type: 'bind', Source: relay.hostDir, Target: RELAY_MOUNT, ReadOnly: true });
   }
   return {
     ...base,

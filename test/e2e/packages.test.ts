@@ -27,7 +27,7 @@ import {
  * Package installs (docs/packages.md) through the real MCP client, the built bridge and a
  * real installer container on each engine. No index on the internet is needed: the wheels
  * are built here and served from a folder (no network at all) or from an index on
- * loopback (the installer then shares the host's network).
+ * loopback (reached through the bridge's package relay; the installer has no network).
  */
 
 interface InstallAnswer {
@@ -249,9 +249,10 @@ describeEachEngine('package installs', (engine) => {
     expect(proxy.installerCreates().length).toBe(before);
   });
 
-  it('installs from an index on loopback (the installer borrows the host network)', async () => {
+  it('installs from an index on loopback through the relay, the installer having no network', async () => {
     const index = await loopbackIndex([buildWheel('tinyidx', '0.3.0', 7, wheels)]);
     try {
+      const before = proxy.installerCreates().length;
       const viaIndex = await start({
         MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
         MCP_BRIDGE_PACKAGES_ALLOW: 'tinyidx',
@@ -266,11 +267,18 @@ describeEachEngine('package installs', (engine) => {
       expect(index.requests).toContain('/simple/tinyidx/');
       const use = await viaIndex.run({ code: 'import tinyidx; print(tinyidx.VALUE)' });
       expect(describeResult(use)).toContain('"stdout":["7"]');
+      // No network of its own: pip reached the index through the relay's socket only.
+      const made = proxy.installerCreates().slice(before);
+      expect(made).toHaveLength(1);
+      expect(made[0]?.networkMode).toBe('none');
+      expect(made[0]?.mounts).toContainEqual(
+        expect.objectContaining({ Target: '/run/mcp-bridge-relay', ReadOnly: true }),
+      );
     } finally {
       await index.close();
     }
   });
-  it('rolls back an install over MCP_BRIDGE_PACKAGES_MAX_MB and stops one past MCP_BRIDGE_PACKAGES_TIMEOUT', async () => {
+  it('refuses an install over MCP_BRIDGE_PACKAGES_MAX_MB and stops one past MCP_BRIDGE_PACKAGES_TIMEOUT', async () => {
     const index = await loopbackIndex([buildWheel('bigpkg', '1.0', 1, wheels, 1536 * 1024)], {
       hang: ['slowpkg'],
     });
@@ -300,7 +308,7 @@ describeEachEngine('package installs', (engine) => {
       }>(result);
       expect(big.success).toBe(false);
       expect(big.message).toMatch(
-        /would make the package store 1\.\d MB, over its limit of 1\.0 MB \(MCP_BRIDGE_PACKAGES_MAX_MB\); nothing was installed/,
+        /refused before unpacking: its files declare 1\.\d MB uncompressed, more than the package store may hold \(1\.0 MB, MCP_BRIDGE_PACKAGES_MAX_MB\)/,
       );
       expect(slow.success).toBe(false);
       expect(slow.message).toMatch(

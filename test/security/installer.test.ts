@@ -25,8 +25,9 @@ import {
   engineProxy,
   loopbackIndex,
   otherHostService,
-  writeWheel,
+  writeWheels,
   type EngineProxy,
+  type WheelSpec,
 } from '../support/package-fixtures.js';
 
 /**
@@ -181,7 +182,7 @@ describeEachEngine('package installer containment', (engine) => {
   });
 
   it('refuses wheels with startup hooks, standard-library names, links, escapes or bombs before unpacking', async () => {
-    const hostile: Record<string, Parameters<typeof writeWheel>[1]['files']> = {
+    const hostile: Record<string, WheelSpec['files']> = {
       sitepkg: { 'sitepkg/__init__.py': '', 'sitecustomize.py': 'print("hooked")\n' },
       userpkg: { 'usercustomize/__init__.py': 'print("hooked")\n' },
       pthpkg: { 'pthpkg/__init__.py': '', 'zzz_pthpkg.pth': 'import os\n' },
@@ -191,9 +192,10 @@ describeEachEngine('package installer containment', (engine) => {
       escapepkg: { 'escapepkg/__init__.py': '', '../escapepkg.py': 'print("escaped")\n' },
       bombpkg: { 'bombpkg/__init__.py': '', 'bombpkg/zeros.bin': { zeros: 48 * MiB } },
     };
-    for (const [name, files] of Object.entries(hostile)) {
-      writeWheel(wheels, { name, version: '1.0', files });
-    }
+    writeWheels(
+      wheels,
+      Object.entries(hostile).map(([name, files]) => ({ name, version: '1.0', files })),
+    );
     const checked = await start({
       MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels,
       MCP_BRIDGE_PACKAGES_ALLOW: ['tinypkg', ...Object.keys(hostile)].join(','),

@@ -33,44 +33,52 @@ export interface WheelSpec {
 
 const WHEEL_WRITER = String.raw`
 import base64, hashlib, json, os, sys, zipfile
-folder, spec = sys.argv[1], json.loads(sys.argv[2])
-name, version = spec["name"], spec["version"]
-info = f"{name}-{version}.dist-info"
-metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-    f"Requires-Dist: {r}\n" for r in spec.get("requires", []))
-entries = []  # (ZipInfo, bytes)
-def add(path, data, mode=0o644, compress=zipfile.ZIP_STORED):
-    zinfo = zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0))
-    zinfo.external_attr = mode << 16
-    zinfo.compress_type = compress
-    entries.append((zinfo, data))
-for path, content in spec["files"].items():
-    if isinstance(content, str):
-        add(path, content.encode())
-    elif "random" in content:
-        add(path, os.urandom(content["random"]))
-    elif "zeros" in content:
-        add(path, bytes(content["zeros"]), compress=zipfile.ZIP_DEFLATED)
-    else:
-        add(path, content["symlink"].encode(), mode=0o120777)
-add(f"{info}/METADATA", metadata.encode())
-add(f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+folder, specs = sys.argv[1], json.loads(sys.argv[2])
 def digest(data):
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-record = [f"{z.filename},sha256={digest(d)},{len(d)}" for z, d in entries]
-add(f"{info}/RECORD", ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode())
-target = f"{folder}/{name}-{version}-py3-none-any.whl"
-with zipfile.ZipFile(target, "w") as wheel:
-    for zinfo, data in entries:
-        wheel.writestr(zinfo, data)
-print(target)
+for spec in specs:
+    name, version = spec["name"], spec["version"]
+    info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in spec.get("requires", []))
+    entries = []  # (ZipInfo, bytes)
+    def add(path, data, mode=0o644, compress=zipfile.ZIP_STORED):
+        zinfo = zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0))
+        zinfo.external_attr = mode << 16
+        zinfo.compress_type = compress
+        entries.append((zinfo, data))
+    for path, content in spec["files"].items():
+        if isinstance(content, str):
+            add(path, content.encode())
+        elif "random" in content:
+            add(path, os.urandom(content["random"]))
+        elif "zeros" in content:
+            add(path, bytes(content["zeros"]), compress=zipfile.ZIP_DEFLATED)
+        else:
+            add(path, content["symlink"].encode(), mode=0o120777)
+    add(f"{info}/METADATA", metadata.encode())
+    add(f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    record = [f"{z.filename},sha256={digest(d)},{len(d)}" for z, d in entries]
+    add(f"{info}/RECORD", ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode())
+    target = f"{folder}/{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(target, "w") as wheel:
+        for zinfo, data in entries:
+            wheel.writestr(zinfo, data)
+    print(target)
 `;
 
-/** Writes a wheel into `folder` and returns its path. */
-export function writeWheel(folder: string, spec: WheelSpec): string {
-  return execFileSync('python3', ['-c', WHEEL_WRITER, folder, JSON.stringify(spec)], {
+/** Writes wheels into `folder` (one Python process for all) and returns their paths. */
+export function writeWheels(folder: string, specs: WheelSpec[]): string[] {
+  return execFileSync('python3', ['-c', WHEEL_WRITER, folder, JSON.stringify(specs)], {
     encoding: 'utf8',
-  }).trim();
+  })
+    .trim()
+    .split('\n');
+}
+
+/** Writes one wheel into `folder` and returns its path. */
+export function writeWheel(folder: string, spec: WheelSpec): string {
+  return writeWheels(folder, [spec])[0] ?? '';
 }
 
 /**

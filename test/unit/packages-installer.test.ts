@@ -15,7 +15,6 @@ import {
   DEFAULT_INDEX_URL,
   installerDriverSource,
   INSTALLER_MIN_MEMORY_BYTES,
-  isLoopbackUrl,
   packageSource,
   parseDriverResult,
   RESULT_MARKER,
@@ -54,6 +53,8 @@ function packagesConfig(overrides: Partial<PackagesConfig> = {}): PackagesConfig
     deny: [],
     indexUrl: undefined,
     findLinks: undefined,
+    network: 'relay',
+    fileHosts: undefined,
     allowSdist: false,
     autoInstall: true,
     timeoutSeconds: 180,
@@ -63,8 +64,14 @@ function packagesConfig(overrides: Partial<PackagesConfig> = {}): PackagesConfig
   };
 }
 
+const relay = {
+  hostDir: '/tmp/mcp-bridge-relay-1-abc',
+  containerSocket: '/run/mcp-bridge-relay/relay.sock',
+};
+
 function installerOptions(config: PackagesConfig, engine: 'docker' | 'podman' = 'docker') {
   return buildInstallerCreateOptions({
+    relay,
     hardening: {
       ...hardening,
       engine,
@@ -78,26 +85,9 @@ function installerOptions(config: PackagesConfig, engine: 'docker' | 'podman' = 
 
 function driverArguments(options: Dockerode.ContainerCreateOptions): DriverArguments {
   const cmd = options.Cmd ?? [];
-  expect(cmd.slice(0, 3)).toEqual(['python3', '-c', 'print("driver")']);
-  return JSON.parse(cmd[3] ?? '') as DriverArguments;
+  expect(cmd.slice(0, 5)).toEqual(['python3', '-I', '-u', '-c', 'print("driver")']);
+  return JSON.parse(cmd[5] ?? '') as DriverArguments;
 }
-
-describe('isLoopbackUrl', () => {
-  it.each([
-    ['http://127.0.0.1:8080/simple/', true],
-    ['http://127.1.2.3/simple/', true],
-    ['http://localhost:3141/root/pypi/+simple/', true],
-    ['http://[::1]:8080/simple/', true],
-    ['http://user:secret@localhost/simple/', true],
-    ['https://pypi.org/simple', false],
-    ['http://10.0.0.5/simple', false],
-    ['http://127.0.0.1.evil.example/simple', false],
-    ['http://localhost.evil.example/simple', false],
-    ['not a url', false],
-  ])('%s → %s', (url, expected) => {
-    expect(isLoopbackUrl(url)).toBe(expected);
-  });
-});
 
 describe('packageSource', () => {
   const common = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
@@ -107,8 +97,10 @@ describe('packageSource', () => {
       packageSource(packagesConfig({ findLinks: '/srv/wheels', indexUrl: 'https://x' })),
     ).toEqual({
       networkMode: 'none',
-      pipOptions: [...common, '--only-binary=:all:', '--no-index', '--find-links', '/wheels'],
+      pipOptions: [...common, '--only-binary=:all:'],
+      sourceOptions: ['--no-index', '--find-links', '/wheels'],
       wheelFolder: '/srv/wheels',
+      relayedIndex: undefined,
     });
   });
 
@@ -118,28 +110,32 @@ describe('packageSource', () => {
     );
   });
 
-  it("shares the host's network for an index on loopback only", () => {
-    expect(packageSource(packagesConfig({ indexUrl: 'http://127.0.0.1:3141/simple/' }))).toEqual({
-      networkMode: 'host',
-      pipOptions: [
-        ...common,
-        '--only-binary=:all:',
-        '--index-url',
-        'http://127.0.0.1:3141/simple/',
-      ],
-      wheelFolder: undefined,
-    });
-    expect(
-      packageSource(packagesConfig({ indexUrl: 'https://mirror.example/simple' })).networkMode,
-    ).toBeUndefined();
+  it('reaches any index, loopback or not, through the relay with no network of its own', () => {
+    for (const indexUrl of ['http://127.0.0.1:3141/simple/', 'https://mirror.example/simple']) {
+      expect(packageSource(packagesConfig({ indexUrl }))).toEqual({
+        networkMode: 'none',
+        pipOptions: [...common, '--only-binary=:all:'],
+        sourceOptions: ['--index-url', indexUrl],
+        wheelFolder: undefined,
+        relayedIndex: indexUrl,
+      });
+    }
   });
 
-  it("names pip's default index explicitly, on the engine's default network", () => {
-    expect(packageSource(packagesConfig())).toEqual({
-      networkMode: undefined,
-      pipOptions: [...common, '--only-binary=:all:', '--index-url', DEFAULT_INDEX_URL],
-      wheelFolder: undefined,
-    });
+  it("names pip's default index explicitly", () => {
+    expect(packageSource(packagesConfig()).sourceOptions).toEqual([
+      '--index-url',
+      DEFAULT_INDEX_URL,
+    ]);
+    expect(packageSource(packagesConfig()).relayedIndex).toBe(DEFAULT_INDEX_URL);
+  });
+
+  it("uses the engine's default network, never the host's, with MCP_BRIDGE_PACKAGES_NETWORK=engine", () => {
+    for (const indexUrl of ['http://127.0.0.1:3141/simple/', 'https://mirror.example/simple']) {
+      const source = packageSource(packagesConfig({ indexUrl, network: 'engine' }));
+      expect(source.networkMode).toBeUndefined();
+      expect(source.relayedIndex).toBeUndefined();
+    }
   });
 
   it('allows sdists only when the operator says so', () => {
@@ -203,12 +199,33 @@ describe('buildInstallerCreateOptions', () => {
     ]);
   });
 
-  it('picks the network from the index: host for loopback, the default otherwise', () => {
-    const loopback = installerOptions(packagesConfig({ indexUrl: 'http://localhost:3141/s/' }));
-    expect(loopback.HostConfig?.NetworkMode).toBe('host');
-    const remote = installerOptions(packagesConfig({ indexUrl: 'https://mirror.example/s/' }));
-    expect(remote.HostConfig && 'NetworkMode' in remote.HostConfig).toBe(false);
-    expect(remote.HostConfig?.Mounts).toHaveLength(1);
+  it('gives an index install no network, and the relay folder read-only', () => {
+    for (const indexUrl of ['http://localhost:3141/s/', 'https://mirror.example/s/']) {
+      const options = installerOptions(packagesConfig({ indexUrl, volume: 'my-store' }));
+      expect(options.HostConfig?.NetworkMode).toBe('none');
+      expect(options.HostConfig?.Mounts).toEqual([
+        { Type: 'volume', Source: 'my-store', Target: '/packages', ReadOnly: false },
+        { Type: 'bind', Source: relay.hostDir, Target: '/run/mcp-bridge-relay', ReadOnly: true },
+      ]);
+      expect(driverArguments(options).relaySocket).toBe(relay.containerSocket);
+    }
+    expect(() =>
+      buildInstallerCreateOptions({
+        hardening,
+        settings: packagesConfig(),
+        request: { name: 'x', requirement: 'x' },
+        driverSource: '',
+      }),
+    ).toThrow(/needs the package relay/);
+  });
+
+  it("uses the engine's default network with MCP_BRIDGE_PACKAGES_NETWORK=engine, and no relay", () => {
+    const options = installerOptions(
+      packagesConfig({ indexUrl: 'http://localhost:3141/s/', network: 'engine' }),
+    );
+    expect(options.HostConfig && 'NetworkMode' in options.HostConfig).toBe(false);
+    expect(options.HostConfig?.Mounts).toHaveLength(1);
+    expect(driverArguments(options).relaySocket).toBeUndefined();
   });
 
   it('passes the driver its arguments: the requirement, pip options, limit and deny list', () => {
@@ -227,11 +244,11 @@ describe('buildInstallerCreateOptions', () => {
         '--disable-pip-version-check',
         '--no-cache-dir',
         '--only-binary=:all:',
-        '--index-url',
-        'https://mirror.example/simple',
       ],
+      sourceOptions: ['--index-url', 'https://mirror.example/simple'],
       maxBytes: 10 * MiB,
       deny: ['evil'],
+      relaySocket: '/run/mcp-bridge-relay/relay.sock',
     });
   });
 
@@ -434,6 +451,11 @@ describe('describeRun', () => {
 
 describe('PackageManager', () => {
   const engine = { docker: {} as Dockerode, kind: 'docker' as const };
+  const quietLogger = {
+    info: () => undefined,
+    warn: () => undefined,
+    child: () => quietLogger,
+  };
 
   /** An installer run that installed tinypkg 0.1.0. */
   function installedTinypkg(durationMs: number): InstallerRun {
@@ -459,7 +481,7 @@ describe('PackageManager', () => {
       config: packagesConfig(overrides),
       engine: () => Promise.resolve({ ...engine, docker }),
       hardening: () => hardening,
-      logger: { info: () => undefined, warn: () => undefined } as never,
+      logger: quietLogger as never,
       driverSource: () => 'print(1)',
       runInstaller,
     });
