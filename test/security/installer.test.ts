@@ -388,7 +388,7 @@ describeEachEngine('package installer containment', (engine) => {
         driverSource: () => HOSTILE_DRIVER.replace('OTHER_PORT', String(other.port)),
       });
       const answer = await manager.install('tinyidx');
-      const json = /failed: (\{.*\})\.?$/s.exec(answer.message)?.[1];
+      const json = /failed: (\{[^\n]*\})\./.exec(answer.message)?.[1];
       expect(json, answer.message).toBeDefined();
       const found = JSON.parse(json ?? '{}') as Record<string, string>;
       expect(found['direct other service'], JSON.stringify(found)).not.toBe('connected');
@@ -407,6 +407,10 @@ describeEachEngine('package installer containment', (engine) => {
       // The relay is not simply closed: the index answers through it.
       expect(found['relay GET index']).toBe('HTTP/1.1 200 OK');
       expect(other.requests).toEqual([]);
+      // The install's message names what the relay refused.
+      expect(answer.message).toMatch(
+        /package relay refused what pip asked for: CONNECT 127\.0\.0\.1:/,
+      );
     } finally {
       await index.close();
       await other.close();
