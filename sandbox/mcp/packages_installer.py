@@ -1,6 +1,9 @@
 """The package installer's driver (docs/packages.md). It runs in the short-lived installer
-container, never in the sandbox: `python3 -I -c <this file> <json>`, with the package
-store volume mounted read-write at /packages. The host builds pip's options; this script
+container, never in the sandbox: `python3 -I -c <program> <json>`, with the package store
+volume mounted read-write at /packages, where <program> is this file, then
+sandbox/installer/wheel_checks.py and sandbox/installer/relay_forwarder.py, joined by the
+host (installerDriverSource in src/packages/installer.ts), then a call of main(). The host
+builds pip's options; this program
 
 1. takes an exclusive lock on the store (one install at a time, across bridges), and
    clears what an install that was killed left behind;
@@ -30,14 +33,10 @@ import json
 import os
 import re
 import shutil
-import socket
-import stat
 import subprocess
 import sys
-import threading
 import time
 import uuid
-import zipfile
 
 RESULT_MARKER = "__mcp_bridge_install__ "
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -47,19 +46,12 @@ MiB = 1024 * 1024
 PIP_LAUNCHER = """import runpy, sys
 view = sys.argv.pop(1)
 if view:
-    at = next((i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))), len(sys.path))
-    sys.path.insert(at, view)
+    sites = [i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))]
+    sys.path.insert(sites[0] if sites else len(sys.path), view)
 sys.argv[0] = "pip"
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
 METADATA_FOLDER = re.compile(r"^[A-Za-z0-9_.+-]+\.(dist-info|egg-info)$")
-# Wheel checks (check_wheel): modules Python runs at startup, and compression ratios no
-# real package has (deflate cannot exceed about 1030:1; real files stay far below 200:1).
-STARTUP_HOOKS = {"sitecustomize", "usercustomize"}
-STDLIB = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
-MAX_RATIO = 200
-RATIO_CHECK_BYTES = 10 * MiB
-MAX_ENTRIES = 100000
 
 
 class InstallFailed(Exception):
@@ -151,157 +143,6 @@ def store_metadata_view(site, work):
             if os.path.isfile(path) and not os.path.islink(path) and _size(path) <= MiB:
                 shutil.copyfile(path, os.path.join(view, entry, name))
     return view
-
-
-def start_relay_forwarder(socket_path):
-    """pip's proxy: a listener on this container's own loopback (it has no other network)
-    that carries each connection to the bridge's package relay over the mounted Unix
-    socket. Returns the proxy URL."""
-    try:
-        probe = socket.socket(socket.AF_UNIX)
-        probe.settimeout(5)
-        probe.connect(socket_path)
-        probe.close()
-    except OSError as error:
-        raise InstallFailed(
-            "the installer cannot reach the bridge's package relay (%s: %s). An engine in a "
-            "VM or on another machine cannot share that socket: set "
-            "MCP_BRIDGE_PACKAGES_NETWORK=engine, or install from "
-            "MCP_BRIDGE_PACKAGES_FIND_LINKS" % (socket_path, error)
-        ) from None
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    threading.Thread(target=_forward_connections, args=(listener, socket_path), daemon=True).start()
-    return "http://127.0.0.1:%d" % listener.getsockname()[1]
-
-
-def _forward_connections(listener, socket_path):
-    while True:
-        client, _address = listener.accept()
-        upstream = socket.socket(socket.AF_UNIX)
-        try:
-            upstream.connect(socket_path)
-        except OSError:
-            client.close()
-            upstream.close()
-            continue
-        ends = [client, upstream]
-        open_directions = [2]
-        lock = threading.Lock()
-
-        def finished(ends=ends, open_directions=open_directions, lock=lock):
-            with lock:
-                open_directions[0] -= 1
-                if open_directions[0] == 0:
-                    for end in ends:
-                        end.close()
-
-        for source, target in ((client, upstream), (upstream, client)):
-            threading.Thread(target=_pump, args=(source, target, finished), daemon=True).start()
-
-
-def _pump(source, target, finished):
-    try:
-        while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            target.sendall(data)
-    except OSError:
-        pass
-    try:
-        target.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    finished()
-
-
-def installed_top_level(parts):
-    """The name a wheel entry lands under at the top of site-packages, or None (metadata,
-    scripts, headers). `<name>.data/{purelib,platlib,data}/x` lands at the top too."""
-    first = parts[0]
-    if first.endswith(".dist-info"):
-        return None
-    if first.endswith(".data"):
-        if len(parts) < 3 or parts[1] not in ("purelib", "platlib", "data"):
-            return None
-        parts = parts[2:]
-    return parts[0] if len(parts) > 1 else parts[0].split(".")[0]
-
-
-def check_wheel(path, limit):
-    """Reads the wheel's zip directory (nothing is extracted) and refuses it when it would
-    put a startup hook, a .pth file or a standard-library name in the store, has paths
-    outside its folder or symlinks, or would unpack to more than `limit` bytes or at a
-    zip bomb's ratio. Returns the declared uncompressed size."""
-    wheel = os.path.basename(path)
-
-    def refuse(reason):
-        raise InstallFailed("the wheel %s was refused before unpacking: %s" % (wheel, reason))
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        refuse("it is not a readable zip archive (%s)" % error)
-    if len(entries) > MAX_ENTRIES:
-        refuse("it has %d files, more than %d" % (len(entries), MAX_ENTRIES))
-    total = 0
-    for entry in entries:
-        name = entry.filename
-        parts = [part for part in name.split("/") if part not in ("", ".")]
-        if name.startswith("/") or "\\" in name or "\0" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
-            refuse("it has a path outside its folder (%r)" % name[:200])
-        if not parts:
-            continue
-        if stat.S_ISLNK(entry.external_attr >> 16):
-            refuse("it contains a symlink (%s)" % name)
-        if parts[-1].lower().endswith(".pth"):
-            refuse("it contains a .pth file (%s), which Python runs at startup" % name)
-        top = installed_top_level(parts)
-        if top in STARTUP_HOOKS:
-            refuse("it installs %s (%s), a module Python runs at startup" % (top, name))
-        if top in STDLIB:
-            refuse("it installs %s (%s), a name of the standard library" % (top, name))
-        if entry.file_size > RATIO_CHECK_BYTES and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
-            refuse("%s expands %d:1 to %s uncompressed, like a zip bomb" % (
-                name, entry.file_size // max(entry.compress_size, 1), megabytes(entry.file_size)))
-        total += entry.file_size
-    if total > limit:
-        refuse("its files declare %s uncompressed, more than the package store may hold "
-               "(%s, MCP_BRIDGE_PACKAGES_MAX_MB)" % (megabytes(total), megabytes(limit)))
-    return total
-
-
-def check_downloads(folder, limit):
-    """check_wheel for every wheel pip downloaded, and their sizes together."""
-    total = 0
-    for entry in sorted(os.listdir(folder)):
-        if entry.endswith(".whl"):
-            total += check_wheel(os.path.join(folder, entry), limit)
-    if total > limit:
-        raise InstallFailed(
-            "the wheels to install declare %s uncompressed together, more than the package "
-            "store may hold (%s, MCP_BRIDGE_PACKAGES_MAX_MB); nothing was unpacked"
-            % (megabytes(total), megabytes(limit)))  # fmt: skip
-
-
-def check_staged(target):
-    """The same rules on what pip really staged (an sdist's build output included)."""
-    for folder, dirs, files in os.walk(target):
-        for entry in dirs + files:
-            if os.path.islink(os.path.join(folder, entry)):
-                raise InstallFailed("the install was refused: it created a symlink (%s)" % entry)
-    for entry in os.listdir(target):
-        top = entry if os.path.isdir(os.path.join(target, entry)) else entry.split(".")[0]
-        if entry.lower().endswith(".pth") or top in STARTUP_HOOKS or (
-            top in STDLIB and not entry.endswith((".dist-info", ".egg-info"))
-        ):
-            raise InstallFailed(
-                "the install was refused: it would put %s at the top of the package store "
-                "(a startup hook, a .pth file or a standard-library name)" % entry
-            )
 
 
 def pip_supports_report():
@@ -527,7 +368,9 @@ def _install_locked(args, site, work, tmp, max_bytes, deny, requested_name):
         env, work, limit,
     )  # fmt: skip
     if code != 0:
-        raise InstallFailed("pip could not download %s (exit code %d)" % (args["requirement"], code))
+        raise InstallFailed(
+            "pip could not download %s (exit code %d)" % (args["requirement"], code)
+        )
     check_downloads(downloads, max_bytes)
     code = run_pip(
         ["install", *common, "--no-index", "--find-links", downloads, "--target", target,
@@ -586,6 +429,3 @@ def main():
     sys.stdout.flush()
     sys.exit(0 if result["ok"] else 1)
 
-
-if __name__ == "__main__":
-    main()

@@ -27,7 +27,7 @@ export function describeRun(
     case 'failed-to-start':
       return {
         success: false,
-        message: `Cannot install ${what}: the installer container could not run (${run.error ?? 'unknown error'}). With an index URL the installer needs a network the engine can give it; for offline use set MCP_BRIDGE_PACKAGES_FIND_LINKS to a folder of wheels.`,
+        message: `Cannot install ${what}: the installer container could not run (${run.error ?? 'unknown error'}). With an index the engine must mount the package relay's folder (an engine in a VM or on another machine cannot: set MCP_BRIDGE_PACKAGES_NETWORK=engine); for offline use set MCP_BRIDGE_PACKAGES_FIND_LINKS to a folder of wheels.`,
       };
     case 'timeout':
       return {
@@ -56,7 +56,7 @@ export function describeRun(
   if (!result.ok) {
     const unreachable = refusals.length > 0 ? undefined : indexUnreachable(run.output);
     const why = unreachable
-      ? `pip could not reach the package index (${unreachable}): check MCP_BRIDGE_PACKAGES_INDEX_URL and the engine's network, or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS`
+      ? `pip could not reach the package index (${unreachable}): check MCP_BRIDGE_PACKAGES_INDEX_URL (the bridge's host must reach it), or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS`
       : (result.error ?? 'unknown error');
     return { success: false, message: withOutput(`Installing ${what} failed: ${why}.`) };
   }
@@ -89,6 +89,8 @@ export function describeRun(
 export function indexUnreachable(output: string): string | undefined {
   const match =
     /Failed to establish a new connection: (?:\[Errno -?\d+\] )?([^'")]+)/.exec(output) ??
+    // Through the package relay: it answered CONNECT with an error (e.g. 502).
+    /Tunnel connection failed: ([^'")]+)/.exec(output) ??
     /(Read timed out|Connection refused|Network is unreachable|Name or service not known)/.exec(
       output,
     );

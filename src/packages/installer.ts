@@ -26,8 +26,8 @@ import { RELAY_MOUNT } from './relay/package-relay.js';
  *   whose socket folder is mounted read-only: the container itself has no network. With
  *   MCP_BRIDGE_PACKAGES_NETWORK=engine it gets the engine's default network instead; with
  *   a wheel folder (MCP_BRIDGE_PACKAGES_FIND_LINKS, mounted read-only at /wheels), none.
- * It runs sandbox/mcp/packages_installer.py isolated (`python3 -I`), which runs pip and
- * updates the store.
+ * It runs the driver (sandbox/mcp/packages_installer.py and sandbox/installer/) isolated
+ * (`python3 -I`), which runs pip and updates the store.
  */
 
 /** The engine to run installers on. */
@@ -116,12 +116,23 @@ export interface DriverArguments {
 
 let cachedDriver: string | undefined;
 
-/** The installer's Python driver, read once from the package's sandbox/ folder. */
+/** The files of the installer's driver, joined in this order into one program. */
+export const DRIVER_FILES = [
+  ['sandbox', 'mcp', 'packages_installer.py'],
+  ['sandbox', 'installer', 'wheel_checks.py'],
+  ['sandbox', 'installer', 'relay_forwarder.py'],
+] as const;
+
+/**
+ * The installer's Python driver, read once from the package's sandbox/ folder: it runs as
+ * `python3 -I -c <source>`, so its parts (the driver, its wheel checks, its relay
+ * forwarder) are joined into one program, which then calls main().
+ */
 export function installerDriverSource(): string {
-  cachedDriver ??= readFileSync(
-    path.join(packageRoot(), 'sandbox', 'mcp', 'packages_installer.py'),
-    'utf8',
-  );
+  cachedDriver ??= [
+    ...DRIVER_FILES.map((parts) => readFileSync(path.join(packageRoot(), ...parts), 'utf8')),
+    'if __name__ == "__main__":\n    main()\n',
+  ].join('\n\n');
   return cachedDriver;
 }
 

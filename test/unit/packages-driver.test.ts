@@ -4,21 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  installerDriverSource,
   parseDriverResult,
   type DriverArguments,
   type DriverResult,
 } from '../../src/packages/installer.js';
-import { REPO_ROOT } from '../support/bridge-client.js';
 import { writeWheels, type WheelContent, type WheelSpec } from '../support/package-fixtures.js';
 
 /**
- * The installer's Python driver (sandbox/mcp/packages_installer.py) run on the host with
- * the host's pip against a temporary store and a folder of wheels built here: what it
- * installs, replaces, refuses and rolls back. The container around it is tested in
+ * The installer's Python driver (sandbox/mcp/packages_installer.py and sandbox/installer/,
+ * joined as the installer runs them) run on the host with the host's pip against a
+ * temporary store and a folder of wheels built here: what it installs, replaces, refuses
+ * and rolls back. The container around it is tested in
  * test/e2e/packages.test.ts.
  */
 
-const DRIVER = path.join(REPO_ROOT, 'sandbox', 'mcp', 'packages_installer.py');
+/** The driver as the installer runs it (its files joined into one program), in a file. */
+let DRIVER: string;
 
 const TAG = execFileSync('python3', ['-c', 'import sys; print(sys.implementation.cache_tag)'], {
   encoding: 'utf8',
@@ -112,6 +114,8 @@ function storeEntries(): string[] {
 
 beforeAll(() => {
   folder = mkdtempSync(path.join(os.tmpdir(), 'mcp-pkg-driver-'));
+  DRIVER = path.join(folder, 'driver.py');
+  writeFileSync(DRIVER, installerDriverSource());
   wheels = path.join(folder, 'wheels');
   mkdirSync(wheels);
   wheel('tinypkg', '0.1.0', { 'tinypkg/__init__.py': 'VALUE = 1\n', 'tinypkg/old.py': '' });

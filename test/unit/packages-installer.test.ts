@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MountFact } from '../../src/channel/frames.js';
@@ -425,7 +426,38 @@ describe('describeRun', () => {
       180,
     );
     expect(failed.message).toBe(
-      "Installing tabulate failed: pip could not reach the package index (Temporary failure in name resolution): check MCP_BRIDGE_PACKAGES_INDEX_URL and the engine's network, or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS.\npip said:\nERROR: No matching distribution found for tabulate",
+      "Installing tabulate failed: pip could not reach the package index (Temporary failure in name resolution): check MCP_BRIDGE_PACKAGES_INDEX_URL (the bridge's host must reach it), or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS.\npip said:\nERROR: No matching distribution found for tabulate",
+    );
+  });
+
+  it('says when the relay could not reach the index', () => {
+    const output =
+      "WARNING: Retrying (Retry(total=0)) after connection broken by 'ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 502 Bad Gateway'))': /simple/tabulate/\n";
+    const failed = describeRun(
+      spec('tabulate'),
+      run({ exitCode: 1, result: { ok: false, error: 'pip could not resolve tabulate' }, output }),
+      180,
+    );
+    expect(failed.message).toMatch(/could not reach the package index \(502 Bad Gateway\)/);
+  });
+
+  it('names what the package relay refused, a few at most', () => {
+    const refusals = Array.from({ length: 5 }, (_, i) => ({
+      request: `GET http://127.0.0.1:${9000 + i}/x.whl`,
+      reason: `http://127.0.0.1:${9000 + i} is neither the package index nor one of its file hosts`,
+    }));
+    const failed = describeRun(
+      spec('x'),
+      run({
+        exitCode: 1,
+        result: { ok: false, error: 'pip could not resolve x (exit code 1)' },
+        output: 'ERROR: HTTP error 403 while getting http://127.0.0.1:9000/x.whl\n',
+      }),
+      180,
+      refusals,
+    );
+    expect(failed.message).toBe(
+      "Installing x failed: pip could not resolve x (exit code 1).\nThe bridge's package relay refused what pip asked for: GET http://127.0.0.1:9000/x.whl (http://127.0.0.1:9000 is neither the package index nor one of its file hosts); GET http://127.0.0.1:9001/x.whl (http://127.0.0.1:9001 is neither the package index nor one of its file hosts); GET http://127.0.0.1:9002/x.whl (http://127.0.0.1:9002 is neither the package index nor one of its file hosts); and 2 more. The installer reaches only the index and its file hosts (MCP_BRIDGE_PACKAGES_FILE_HOSTS).\npip said:\nERROR: HTTP error 403 while getting http://127.0.0.1:9000/x.whl",
     );
   });
 
@@ -614,6 +646,38 @@ describe('PackageManager', () => {
     expect(installer.autoInstall).toBe(true);
     expect(installer.distributionFor('cv2')).toBe('opencv-python');
     expect(manager({ autoInstall: false }).packages.autoInstall).toBe(false);
+  });
+
+  it('opens a package relay for an index install, mounts it, and closes it afterwards', async () => {
+    let seen: Dockerode.ContainerCreateOptions | undefined;
+    const { packages } = manager(
+      { indexUrl: 'http://127.0.0.1:3141/simple/' },
+      vi.fn((_docker: Dockerode, options: Dockerode.ContainerCreateOptions) => {
+        seen = options;
+        return Promise.resolve(installedTinypkg(10));
+      }),
+    );
+    expect((await packages.install('tinypkg')).success).toBe(true);
+    const relayMount = seen?.HostConfig?.Mounts?.find(
+      (mount) => mount.Target === '/run/mcp-bridge-relay',
+    );
+    expect(seen?.HostConfig?.NetworkMode).toBe('none');
+    expect(relayMount).toMatchObject({ Type: 'bind', ReadOnly: true });
+    expect(relayMount?.Source).toMatch(/mcp-bridge-relay-\d+-/);
+    expect(existsSync(relayMount?.Source ?? '')).toBe(false);
+    // No relay without an index.
+    const offline = manager(
+      { findLinks: '/srv/wheels' },
+      vi.fn((_docker: Dockerode, options: Dockerode.ContainerCreateOptions) => {
+        seen = options;
+        return Promise.resolve(installedTinypkg(10));
+      }),
+    );
+    await offline.packages.install('tinypkg');
+    expect(seen?.HostConfig?.Mounts?.map((mount) => mount.Target)).toEqual([
+      '/packages',
+      '/wheels',
+    ]);
   });
 
   it("maps a result to the seed's install_python_package shape", () => {
