@@ -1,5 +1,4 @@
-import type { InstallerRun } from './installer.js';
-import { summarizeOutput } from './installer.js';
+import { summarizeOutput, type InstallerRun } from './installer-run.js';
 import type { InstallResult } from './package-manager.js';
 import type { PackageSpec } from './package-spec.js';
 import type { RelayRefusal } from './relay/package-relay.js';

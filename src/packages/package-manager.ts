@@ -6,11 +6,10 @@ import {
   buildInstallerCreateOptions,
   buildStoreRepairCreateOptions,
   installerDriverSource,
-  runInstallerContainer,
   type InstallerEngine,
   type InstallerHardening,
-  type InstallerRun,
 } from './installer.js';
+import { runInstallerContainer, type InstallerRun } from './installer-run.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 import { describeRun } from './install-outcome.js';
 import { ensurePackageVolume } from './package-store.js';

@@ -3,12 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  installerDriverSource,
-  parseDriverResult,
-  type DriverArguments,
-  type DriverResult,
-} from '../../src/packages/installer.js';
+import { installerDriverSource, type DriverArguments } from '../../src/packages/installer.js';
+import { parseDriverResult, type DriverResult } from '../../src/packages/installer-run.js';
 import { writeWheels, type WheelContent, type WheelSpec } from '../support/package-fixtures.js';
 
 /**

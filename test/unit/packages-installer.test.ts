@@ -17,13 +17,15 @@ import {
   installerDriverSource,
   INSTALLER_MIN_MEMORY_BYTES,
   packageSource,
+  type DriverArguments,
+  type InstallerHardening,
+} from '../../src/packages/installer.js';
+import {
   parseDriverResult,
   RESULT_MARKER,
   summarizeOutput,
-  type DriverArguments,
-  type InstallerHardening,
   type InstallerRun,
-} from '../../src/packages/installer.js';
+} from '../../src/packages/installer-run.js';
 import {
   describeRun,
   PackageManager,

@@ -39,6 +39,7 @@ const SOCKET_NAME = 'relay.sock';
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_CONNECTIONS = 64;
 const MAX_REFUSALS_KEPT = 20;
+const MAX_REFUSALS_LOGGED = 50;
 const LOOKUP_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -75,6 +76,7 @@ export class PackageRelay {
   readonly #lookup: HostLookup;
   readonly #sockets = new Set<Duplex>();
   readonly #refusals: RelayRefusal[] = [];
+  #refusedCount = 0;
   #closed: Promise<void> | undefined;
 
   private constructor(hostDir: string, server: http.Server, options: PackageRelayOptions) {
@@ -182,8 +184,14 @@ export class PackageRelay {
 
   #refused(method: string | undefined, url: string | undefined, reason: string): string {
     const request = printable(`${method ?? '?'} ${url ?? ''}`);
+    this.#refusedCount += 1;
     if (this.#refusals.length < MAX_REFUSALS_KEPT) this.#refusals.push({ request, reason });
-    this.#logger.warn({ request, reason }, 'package relay refused a request');
+    // Logged, but boundedly: code in the installer (an sdist's build) could loop.
+    if (this.#refusedCount <= MAX_REFUSALS_LOGGED) {
+      this.#logger.warn({ request, reason }, 'package relay refused a request');
+    } else if (this.#refusedCount === MAX_REFUSALS_LOGGED + 1) {
+      this.#logger.warn('package relay: further refusals of this install are not logged');
+    }
     return `The bridge's package relay refused ${request}: ${reason}\n`;
   }
 
