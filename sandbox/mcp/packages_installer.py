@@ -1,17 +1,27 @@
 """The package installer's driver (docs/packages.md). It runs in the short-lived installer
-container, never in the sandbox: `python3 -c <this file> <json>`, with the package store
-volume mounted read-write at /packages. The host builds pip's options; this script
+container, never in the sandbox: `python3 -I -c <program> <json>`, with the package store
+volume mounted read-write at /packages, where <program> is this file, then
+sandbox/installer/wheel_checks.py and sandbox/installer/relay_forwarder.py, joined by the
+host (installerDriverSource in src/packages/installer.ts), then a call of main(). The host
+builds pip's options; this program
 
 1. takes an exclusive lock on the store (one install at a time, across bridges), and
    clears what an install that was killed left behind;
-2. asks pip what it would install (`--dry-run --report`, seeing the image's packages and
-   the store's, so only what is missing is installed: a plain `--target` install would
-   reinstall every dependency the image already has);
-3. installs exactly those versions into a staging folder on the volume (`--target
-   --no-deps`), never straight into the store;
-4. checks the store's size limit and the deny list against everything to be installed,
+2. asks pip what it would install (`--dry-run --report`), letting pip see the store's
+   metadata (so only what is missing is installed) but nothing importable from it;
+3. downloads exactly those versions (`pip download --no-deps`) and checks every wheel's
+   zip directory before anything is unpacked (check_wheel);
+4. installs the checked files into a staging folder on the volume (`--target --no-deps
+   --no-index`), never straight into the store, and checks what was staged;
+5. checks the store's size limit and the deny list against everything to be installed,
    and only then moves the staged files into the store, replacing older versions of the
    same distributions (their files are removed by their RECORD).
+
+Security: pip and this script run isolated (`-I`): no PYTHON* variable, no user site,
+and never the store on sys.path, so nothing an earlier install put there (a
+sitecustomize, a module named like the standard library) runs here. The container has
+no network; with an index, pip's proxy is a forwarder to the bridge's package relay
+(start_relay_forwarder), which reaches the index and its file hosts only.
 
 A failure at any step leaves the store as it was. The last stdout line is the result:
 `__mcp_bridge_install__ {json}`; pip's own output goes to stdout/stderr before it.
@@ -31,6 +41,17 @@ import uuid
 RESULT_MARKER = "__mcp_bridge_install__ "
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MiB = 1024 * 1024
+# Runs pip isolated, with the store's metadata (and nothing importable) on its path: argv
+# is [-c, <metadata folder or "">, pip arguments…].
+PIP_LAUNCHER = """import runpy, sys
+view = sys.argv.pop(1)
+if view:
+    sites = [i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))]
+    sys.path.insert(sites[0] if sites else len(sys.path), view)
+sys.argv[0] = "pip"
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
+METADATA_FOLDER = re.compile(r"^[A-Za-z0-9_.+-]+\.(dist-info|egg-info)$")
 
 
 class InstallFailed(Exception):
@@ -67,28 +88,28 @@ def site_dir(root):
     return os.path.join(root, sys.implementation.cache_tag)
 
 
-def pip_env(tmp, site):
+def pip_env(tmp):
     """pip's whole environment: nothing inherited, so no PIP_* variable of the image can
-    add an index; PIP_CONFIG_FILE=/dev/null makes pip skip every config file."""
+    add an index; PIP_CONFIG_FILE=/dev/null makes pip skip every config file. (-I makes
+    Python ignore PYTHON* variables anyway.)"""
     return {
         "PATH": os.environ.get("PATH", DEFAULT_PATH),
         "HOME": tmp,
         "TMPDIR": tmp,
         "LANG": "C.UTF-8",
-        "PYTHONPATH": site,  # pip sees what the store already has
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONUNBUFFERED": "1",
         "PIP_BREAK_SYSTEM_PACKAGES": "1",  # Debian's pip refuses --target/--dry-run otherwise
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_ROOT_USER_ACTION": "ignore",
     }
 
 
-def run_pip(args, env, watch, limit):
-    """Runs pip; kills it if the folder `watch` grows past `limit` bytes."""
+def run_pip(args, env, watch, limit, view=""):
+    """Runs pip isolated (see PIP_LAUNCHER); kills it if the folder `watch` grows past
+    `limit` bytes."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "pip", *args], env=env, stdin=subprocess.DEVNULL
-    )
+        [sys.executable, "-I", "-u", "-c", PIP_LAUNCHER, view, *args],
+        env=env, stdin=subprocess.DEVNULL, cwd=env["TMPDIR"],
+    )  # fmt: skip
     while True:
         try:
             return process.wait(timeout=1)
@@ -100,6 +121,28 @@ def run_pip(args, env, watch, limit):
                     "the download grew past %s, more than the package store may hold "
                     "(MCP_BRIDGE_PACKAGES_MAX_MB)" % megabytes(limit)
                 )
+
+
+def store_metadata_view(site, work):
+    """What pip may see of the store: copies of its metadata folders (*.dist-info,
+    *.egg-info: names no import can reach) and nothing else, so pip installs only what is
+    missing without being able to import anything an earlier install put there."""
+    view = os.path.join(work, "store-metadata")
+    os.makedirs(view)
+    try:
+        entries = os.listdir(site)
+    except OSError:
+        return view
+    for entry in entries:
+        source = os.path.join(site, entry)
+        if not METADATA_FOLDER.match(entry) or os.path.islink(source) or not os.path.isdir(source):
+            continue
+        os.mkdir(os.path.join(view, entry))
+        for name in os.listdir(source):
+            path = os.path.join(source, name)
+            if os.path.isfile(path) and not os.path.islink(path) and _size(path) <= MiB:
+                shutil.copyfile(path, os.path.join(view, entry, name))
+    return view
 
 
 def pip_supports_report():
@@ -225,27 +268,28 @@ def merge_move(source, target):
 
 
 def installed_version(site, name):
-    """Version of `name` as the sandbox would import it: the store first, then the image."""
-    from importlib.metadata import PackageNotFoundError, distribution
+    """Version of `name` as the sandbox would import it: the store first (read from its
+    metadata, never imported), then the image."""
+    found = dist_infos(site).get(normalize(name))
+    if found:
+        return read_metadata_version(found[-1]) or None
+    from importlib.metadata import PackageNotFoundError, version
 
-    sys.path.insert(0, site)
     try:
-        return distribution(name).version
+        return version(name)
     except PackageNotFoundError:
         return None
-    finally:
-        sys.path.remove(site)
 
 
-def resolve(args, env, work, site, limit):
+def resolve(args, options, env, work, view, limit):
     """What pip would install for the requirement: [(name, version, requested)]."""
     report = os.path.join(work, "report.json")
     code = run_pip(
         [
-            "install", *args["pipOptions"], "--dry-run", "--quiet", "--report", report,
+            "install", *options, "--dry-run", "--quiet", "--report", report,
             "--upgrade-strategy", "only-if-needed", "--", args["requirement"],
         ],
-        env, work, limit,
+        env, work, limit, view,
     )  # fmt: skip
     if code != 0:
         raise InstallFailed("pip could not resolve %s (exit code %d)" % (args["requirement"], code))
@@ -290,13 +334,19 @@ def install(args):
 
 
 def _install_locked(args, site, work, tmp, max_bytes, deny, requested_name):
-    env = pip_env(tmp, site)
+    env = pip_env(tmp)
     site_bytes = tree_size(site)
     # Downloads and unpacked files together may take about twice the installed size.
     limit = 2 * max_bytes + 16 * MiB
     target = os.path.join(work, "target")
+    downloads = os.path.join(work, "downloads")
+    common = args["pipOptions"]
+    source = list(args.get("sourceOptions", []))
+    if args.get("relaySocket"):
+        source += ["--proxy", start_relay_forwarder(args["relaySocket"])]
     if pip_supports_report():
-        plan = resolve(args, env, work, site, limit)
+        view = store_metadata_view(site, work)
+        plan = resolve(args, common + source, env, work, view, limit)
         for name, _version, _requested in plan:
             if normalize(name) in deny:
                 raise InstallFailed(
@@ -308,18 +358,28 @@ def _install_locked(args, site, work, tmp, max_bytes, deny, requested_name):
             return {"ok": True, "installed": [], "alreadySatisfied": True,
                     "requested": {"name": args["name"], "version": version},
                     "storeBytes": site_bytes, "addedBytes": 0}  # fmt: skip
-        pins = ["%s==%s" % (name, version) for name, version, _ in plan]
-        code = run_pip(
-            ["install", *args["pipOptions"], "--target", target, "--no-deps", "--", *pins],
-            env, work, limit,
-        )  # fmt: skip
-    else:  # pip < 22.2: no --report; --target installs the whole dependency tree
-        code = run_pip(
-            ["install", *args["pipOptions"], "--target", target, "--", args["requirement"]],
-            env, work, limit,
-        )  # fmt: skip
+        wanted = ["%s==%s" % (name, version) for name, version, _ in plan]
+        deps = ["--no-deps"]
+    else:  # pip < 22.2: no --report; the whole dependency tree is downloaded and installed
+        wanted = [args["requirement"]]
+        deps = []
+    code = run_pip(
+        ["download", *common, *source, *deps, "--dest", downloads, "--", *wanted],
+        env, work, limit,
+    )  # fmt: skip
+    if code != 0:
+        raise InstallFailed(
+            "pip could not download %s (exit code %d)" % (args["requirement"], code)
+        )
+    check_downloads(downloads, max_bytes)
+    code = run_pip(
+        ["install", *common, "--no-index", "--find-links", downloads, "--target", target,
+         *deps, "--", *wanted],
+        env, work, limit,
+    )  # fmt: skip
     if code != 0:
         raise InstallFailed("pip could not install %s (exit code %d)" % (args["requirement"], code))
+    check_staged(target)
 
     staged = dist_infos(target)
     denied = sorted(name for name in staged if name in deny)
@@ -369,6 +429,3 @@ def main():
     sys.stdout.flush()
     sys.exit(0 if result["ok"] else 1)
 
-
-if __name__ == "__main__":
-    main()

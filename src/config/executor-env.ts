@@ -6,6 +6,22 @@ import { flag, integer } from './env-values.js';
  * history, the safety check and package installs. Parsed with the rest of the environment.
  */
 
+/** A file host entry: `host`, `host:port` or an http(s) URL (see relay-policy.ts). */
+function isFileHost(entry: string): boolean {
+  try {
+    const url = new URL(entry.includes('://') ? entry : `https://${entry}`);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.hostname !== '' &&
+      url.username === '' &&
+      url.password === '' &&
+      url.pathname === '/'
+    );
+  } catch {
+    return false;
+  }
+}
+
 const nameList = z.string().transform((value) =>
   value
     .split(',')
@@ -35,6 +51,24 @@ export const executorEnvShape = {
   MCP_BRIDGE_PACKAGES_INDEX_URL: z.string().trim().url().optional(),
   PIP_INDEX_URL: z.string().trim().url().optional(),
   MCP_BRIDGE_PACKAGES_FIND_LINKS: z.string().trim().min(1).optional(),
+  // How the installer reaches the index (src/packages/relay/): through the bridge's relay
+  // with no network of its own, or on the engine's default network.
+  MCP_BRIDGE_PACKAGES_NETWORK: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['relay', 'engine']))
+    .default('relay'),
+  MCP_BRIDGE_PACKAGES_FILE_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isFileHost, 'must be host, host:port or an http(s) URL')))
+    .optional(),
   MCP_BRIDGE_PACKAGES_ALLOW_SDIST: flag.default(false),
   MCP_BRIDGE_PACKAGES_AUTO: flag.default(true),
   MCP_BRIDGE_PACKAGES_TIMEOUT: integer(5, 3600).default(180),
@@ -65,6 +99,10 @@ export interface PackagesConfig {
   indexUrl: string | undefined;
   /** A host folder of wheels to install from with no index at all (air-gapped use). */
   findLinks: string | undefined;
+  /** relay: the installer has no network, pip goes through the bridge; engine: its default network. */
+  network: 'relay' | 'engine';
+  /** Hosts the index serves files from (MCP_BRIDGE_PACKAGES_FILE_HOSTS); unset: the known default. */
+  fileHosts: string[] | undefined;
   allowSdist: boolean;
   autoInstall: boolean;
   timeoutSeconds: number;
@@ -89,6 +127,8 @@ export function packagesConfig(e: ExecutorEnv): PackagesConfig {
     deny: e.MCP_BRIDGE_PACKAGES_DENY,
     indexUrl: e.MCP_BRIDGE_PACKAGES_INDEX_URL ?? e.PIP_INDEX_URL,
     findLinks: e.MCP_BRIDGE_PACKAGES_FIND_LINKS,
+    network: e.MCP_BRIDGE_PACKAGES_NETWORK,
+    fileHosts: e.MCP_BRIDGE_PACKAGES_FILE_HOSTS,
     allowSdist: e.MCP_BRIDGE_PACKAGES_ALLOW_SDIST,
     autoInstall: e.MCP_BRIDGE_PACKAGES_AUTO,
     timeoutSeconds: e.MCP_BRIDGE_PACKAGES_TIMEOUT,

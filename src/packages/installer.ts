@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { z } from 'zod';
 import type { PackagesConfig } from '../config/executor-env.js';
-import { attachHijacked } from '../container/attach.js';
 import type { EngineKind } from '../container/engine-candidates.js';
 import { buildContainerCreateOptions, type HardeningSettings } from '../container/hardening.js';
 import { ownerLabels } from '../container/labels.js';
-import { StreamDemuxer } from '../container/stream-demux.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
 import { packageRoot } from '../util/package-root.js';
 import { PACKAGES_MOUNT } from './package-store.js';
+import { RELAY_MOUNT } from './relay/package-relay.js';
 
 /**
  * The installer container (docs/packages.md): a short-lived container of the sandbox's
@@ -21,10 +16,12 @@ import { PACKAGES_MOUNT } from './package-store.js';
  * - it runs as root (uid 0 without any capability: it can write the root-owned volume
  *   and nothing it does not own),
  * - the package store volume is mounted read-WRITE at /packages,
- * - it has network only when an index is used: the host's network for an index on
- *   loopback, the engine's default network otherwise, none with a wheel folder
- *   (MCP_BRIDGE_PACKAGES_FIND_LINKS, mounted read-only at /wheels).
- * It runs sandbox/mcp/packages_installer.py, which runs pip and updates the store.
+ * - with an index, pip reaches it through the bridge's package relay (src/packages/relay/),
+ *   whose socket folder is mounted read-only: the container itself has no network. With
+ *   MCP_BRIDGE_PACKAGES_NETWORK=engine it gets the engine's default network instead; with
+ *   a wheel folder (MCP_BRIDGE_PACKAGES_FIND_LINKS, mounted read-only at /wheels), none.
+ * It runs the driver (sandbox/mcp/packages_installer.py and sandbox/installer/) isolated
+ * (`python3 -I`), which runs pip and updates the store.
  */
 
 /** The engine to run installers on. */
@@ -43,38 +40,29 @@ export const WHEELS_MOUNT = '/wheels';
 export const DEFAULT_INDEX_URL = 'https://pypi.org/simple';
 /** pip resolving and unpacking large wheels needs more than a small sandbox limit. */
 export const INSTALLER_MIN_MEMORY_BYTES = 1024 * 1024 * 1024;
-/** The driver's last stdout line starts with this (sandbox/mcp/packages_installer.py). */
-export const RESULT_MARKER = '__mcp_bridge_install__ ';
-const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 export type InstallerSettings = Pick<
   PackagesConfig,
-  'indexUrl' | 'findLinks' | 'allowSdist' | 'maxBytes' | 'deny' | 'volume'
+  'indexUrl' | 'findLinks' | 'allowSdist' | 'maxBytes' | 'deny' | 'volume' | 'network'
 >;
 
 /** Where the installer gets packages from, and the network that needs. */
 export interface PackageSource {
-  /** Undefined: the engine's default network. */
-  networkMode: 'none' | 'host' | undefined;
+  /** Undefined: the engine's default network (MCP_BRIDGE_PACKAGES_NETWORK=engine). */
+  networkMode: 'none' | undefined;
+  /** Options for every pip run: no prompts, no cache, no version check, wheels only. */
   pipOptions: string[];
+  /** The one package source: an index, or the wheel folder with no index. */
+  sourceOptions: string[];
   /** An absolute host folder to mount read-only at /wheels. */
   wheelFolder: string | undefined;
+  /** The index URL pip reaches through the package relay; undefined: no relay. */
+  relayedIndex: string | undefined;
 }
 
-/** True for URLs whose host is this machine's loopback (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '[::1]' ||
-    /^127(\.\d{1,3}){3}$/.test(host)
-  );
+/** The index installs use: MCP_BRIDGE_PACKAGES_INDEX_URL, PIP_INDEX_URL, else PyPI. */
+export function indexUrlOf(settings: Pick<PackagesConfig, 'indexUrl'>): string {
+  return settings.indexUrl ?? DEFAULT_INDEX_URL;
 }
 
 /**
@@ -83,20 +71,25 @@ export function isLoopbackUrl(url: string): boolean {
  * `--extra-index-url`, never `--trusted-host`; a wheel folder means no index at all.
  */
 export function packageSource(settings: InstallerSettings): PackageSource {
-  const common = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
-  if (!settings.allowSdist) common.push('--only-binary=:all:');
+  const pipOptions = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
+  if (!settings.allowSdist) pipOptions.push('--only-binary=:all:');
   if (settings.findLinks) {
     return {
       networkMode: 'none',
-      pipOptions: [...common, '--no-index', '--find-links', WHEELS_MOUNT],
+      pipOptions,
+      sourceOptions: ['--no-index', '--find-links', WHEELS_MOUNT],
       wheelFolder: path.resolve(settings.findLinks),
+      relayedIndex: undefined,
     };
   }
-  const indexUrl = settings.indexUrl ?? DEFAULT_INDEX_URL;
+  const indexUrl = indexUrlOf(settings);
+  const relayed = settings.network === 'relay';
   return {
-    networkMode: isLoopbackUrl(indexUrl) ? 'host' : undefined,
-    pipOptions: [...common, '--index-url', indexUrl],
+    networkMode: relayed ? 'none' : undefined,
+    pipOptions,
+    sourceOptions: ['--index-url', indexUrl],
     wheelFolder: undefined,
+    relayedIndex: relayed ? indexUrl : undefined,
   };
 }
 
@@ -105,18 +98,32 @@ export interface DriverArguments {
   name: string;
   requirement: string;
   pipOptions: string[];
+  sourceOptions: string[];
   maxBytes: number;
   deny: string[];
+  /** The package relay's socket inside the container, when pip goes through it. */
+  relaySocket?: string;
 }
 
 let cachedDriver: string | undefined;
 
-/** The installer's Python driver, read once from the package's sandbox/ folder. */
+/** The files of the installer's driver, joined in this order into one program. */
+export const DRIVER_FILES = [
+  ['sandbox', 'mcp', 'packages_installer.py'],
+  ['sandbox', 'installer', 'wheel_checks.py'],
+  ['sandbox', 'installer', 'relay_forwarder.py'],
+] as const;
+
+/**
+ * The installer's Python driver, read once from the package's sandbox/ folder: it runs as
+ * `python3 -I -c <source>`, so its parts (the driver, its wheel checks, its relay
+ * forwarder) are joined into one program, which then calls main().
+ */
 export function installerDriverSource(): string {
-  cachedDriver ??= readFileSync(
-    path.join(packageRoot(), 'sandbox', 'mcp', 'packages_installer.py'),
-    'utf8',
-  );
+  cachedDriver ??= [
+    ...DRIVER_FILES.map((parts) => readFileSync(path.join(packageRoot(), ...parts), 'utf8')),
+    'if __name__ == "__main__":\n    main()\n',
+  ].join('\n\n');
   return cachedDriver;
 }
 
@@ -126,21 +133,27 @@ export function buildInstallerCreateOptions(options: {
   settings: InstallerSettings;
   request: { name: string; requirement: string };
   driverSource: string;
+  /** The package relay (needed when the source is relayed). */
+  relay?: { hostDir: string; containerSocket: string } | undefined;
 }): Dockerode.ContainerCreateOptions {
-  const { hardening, settings, request } = options;
+  const { hardening, settings, request, relay } = options;
   const source = packageSource(settings);
+  if (source.relayedIndex && !relay) throw new Error('a relayed index needs the package relay');
   const args: DriverArguments = {
     name: request.name,
     requirement: request.requirement,
     pipOptions: source.pipOptions,
+    sourceOptions: source.sourceOptions,
     maxBytes: settings.maxBytes,
     deny: settings.deny,
+    ...(source.relayedIndex && relay ? { relaySocket: relay.containerSocket } : {}),
   };
   const base = buildContainerCreateOptions({
     ...hardening,
     memoryBytes: Math.max(hardening.memoryBytes, INSTALLER_MIN_MEMORY_BYTES),
     labels: ownerLabels(INSTALLER_ROLE),
-    command: ['python3', '-c', options.driverSource, JSON.stringify(args)],
+    // -I: no PYTHON* variable, no user site, no script folder on sys.path; -u: output in order.
+    command: ['python3', '-I', '-u', '-c', options.driverSource, JSON.stringify(args)],
   });
   // The sandbox's NetworkMode 'none' goes; the source decides (undefined: the default).
   const hostConfig: Dockerode.HostConfig = { ...base.HostConfig };
@@ -150,6 +163,9 @@ export function buildInstallerCreateOptions(options: {
   ];
   if (source.wheelFolder) {
     mounts.push({ Type: 'bind', Source: source.wheelFolder, Target: WHEELS_MOUNT, ReadOnly: true });
+  }
+  if (source.relayedIndex && relay) {
+    mounts.push({ Type: 'bind', Source: relay.hostDir, Target: RELAY_MOUNT, ReadOnly: true });
   }
   return {
     ...base,
@@ -213,136 +229,4 @@ export function buildStoreRepairCreateOptions(options: {
       Mounts: [{ Type: 'volume', Source: options.volume, Target: PACKAGES_MOUNT, ReadOnly: false }],
     },
   };
-}
-
-const driverResultSchema = z.object({
-  ok: z.boolean(),
-  error: z.string().optional(),
-  installed: z.array(z.object({ name: z.string(), version: z.string() })).optional(),
-  alreadySatisfied: z.boolean().optional(),
-  requested: z.object({ name: z.string(), version: z.string().nullable() }).nullish(),
-  storeBytes: z.number().optional(),
-  addedBytes: z.number().optional(),
-  seconds: z.number().optional(),
-  /** Set when the store's root folder is not uid 0's (see buildStoreRepairCreateOptions). */
-  storeOwner: z.number().int().optional(),
-});
-export type DriverResult = z.infer<typeof driverResultSchema>;
-
-/** How one installer container ended. */
-export interface InstallerRun {
-  outcome: 'finished' | 'timeout' | 'aborted' | 'failed-to-start';
-  exitCode: number | undefined;
-  /** The driver's result line, when it got that far. */
-  result: DriverResult | undefined;
-  /** The tail of pip's and the driver's output (stdout and stderr, interleaved). */
-  output: string;
-  /** Why the container could not run (outcome failed-to-start). */
-  error: string | undefined;
-  durationMs: number;
-}
-
-/** The last result line in `output`, if it parses. */
-export function parseDriverResult(output: string): DriverResult | undefined {
-  const start = output.lastIndexOf(`\n${RESULT_MARKER}`);
-  if (start < 0) return undefined;
-  const line = output.slice(start + 1 + RESULT_MARKER.length).split('\n', 1)[0] ?? '';
-  try {
-    const parsed = driverResultSchema.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The lines of pip's output worth showing: its errors, else the last few lines. */
-export function summarizeOutput(output: string, maxChars = 1500): string {
-  const lines = output
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .filter((line) => line.trim() !== '' && !line.startsWith(RESULT_MARKER));
-  const errors = lines.filter((line) => /^(ERROR|error):/.test(line.trim()));
-  const chosen = errors.length > 0 ? errors : lines.slice(-8);
-  const text = chosen.join('\n');
-  return text.length > maxChars ? `…${text.slice(-maxChars)}` : text;
-}
-
-/**
- * Runs one installer container to its end: attach before start (nothing missed; the
- * query-string attach that works on Podman 4.3), output kept as a bounded tail, killed
- * at `timeoutMs` or when `signal` aborts, always removed.
- */
-export async function runInstallerContainer(
-  docker: Dockerode,
-  createOptions: Dockerode.ContainerCreateOptions,
-  options: { timeoutMs: number; signal?: AbortSignal | undefined; logger: Logger },
-): Promise<InstallerRun> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  let output = '';
-  const append = (text: string) => {
-    output = (output + text).slice(-OUTPUT_TAIL_CHARS);
-  };
-  const ending = (outcome: InstallerRun['outcome'], fields: Partial<InstallerRun> = {}) => ({
-    outcome,
-    exitCode: undefined,
-    result: undefined,
-    output,
-    error: undefined,
-    durationMs: elapsed(),
-    ...fields,
-  });
-  // The time limit and the caller's abort, armed for the whole run and always disarmed.
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
-  });
-  let abortListener: () => void = () => undefined;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    abortListener = () => resolve('aborted');
-  });
-  if (options.signal?.aborted) abortListener();
-  else options.signal?.addEventListener('abort', abortListener, { once: true });
-  const limits = [timedOut, aborted] as const;
-
-  let container: Dockerode.Container | undefined;
-  let socket: Duplex | undefined;
-  try {
-    container = await docker.createContainer(createOptions);
-    socket = await attachHijacked(docker, container.id);
-    const demuxer = new StreamDemuxer((_stream, payload) => append(payload.toString('utf8')));
-    const open = socket;
-    open.on('data', (chunk: Buffer) => demuxer.push(chunk));
-    const ended = new Promise<'finished'>((resolve) => {
-      open.once('end', () => resolve('finished'));
-      open.once('close', () => resolve('finished'));
-      open.once('error', () => resolve('finished'));
-    });
-    await container.start();
-    const outcome = await Promise.race([ended, ...limits]);
-    if (outcome !== 'finished') return ending(outcome);
-    // The output ended; the exit status follows (bounded too: the stream may have ended
-    // because the connection to the engine did).
-    const running = container;
-    const exit = await Promise.race([
-      running.wait().then((status: { StatusCode?: number }) => status),
-      ...limits,
-    ]);
-    if (typeof exit === 'string') return ending(exit);
-    return ending('finished', { exitCode: exit.StatusCode, result: parseDriverResult(output) });
-  } catch (error: unknown) {
-    return ending('failed-to-start', { error: errorMessage(error) });
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', abortListener);
-    // Remove first, then drop the connection (see SandboxContainer.destroy).
-    if (container) {
-      await container.remove({ force: true }).catch((error: unknown) => {
-        if (!/no such container|404/i.test(errorMessage(error))) {
-          options.logger.warn({ err: errorMessage(error) }, 'could not remove installer container');
-        }
-      });
-    }
-    socket?.destroy();
-  }
 }

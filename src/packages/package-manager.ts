@@ -6,14 +6,15 @@ import {
   buildInstallerCreateOptions,
   buildStoreRepairCreateOptions,
   installerDriverSource,
-  runInstallerContainer,
-  summarizeOutput,
   type InstallerEngine,
   type InstallerHardening,
-  type InstallerRun,
 } from './installer.js';
+import { runInstallerContainer, type InstallerRun } from './installer-run.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
+import { describeRun } from './install-outcome.js';
 import { ensurePackageVolume } from './package-store.js';
+import { openPackageRelay } from './relay/open-relay.js';
+import type { PackageRelay } from './relay/package-relay.js';
 import { decidePackage } from './policy.js';
 
 /** The outcome of one install request (docs/packages.md). */
@@ -95,6 +96,11 @@ export class PackageManager {
     return this.config.autoInstall && this.config.policy !== 'off';
   }
 
+  /** Automatic installs of one call start no install after this long (one install's limit). */
+  get autoInstallBudgetMs(): number {
+    return this.config.timeoutSeconds * 1000;
+  }
+
   /** The distribution that provides an import name (cv2 → opencv-python). */
   distributionFor(importName: string): string {
     return distributionForImport(importName);
@@ -171,34 +177,22 @@ export class PackageManager {
         message: `Cannot install ${spec.requirement}: the container engine is not available (${errorMessage(error)})`,
       });
     }
-    const hardening = this.#options.hardening(engine);
-    const createOptions = buildInstallerCreateOptions({
-      hardening,
-      settings: this.config,
-      request: { name: spec.normalizedName, requirement: spec.requirement },
-      driverSource: (this.#options.driverSource ?? installerDriverSource)(),
-    });
-    const runner = this.#options.runInstaller ?? runInstallerContainer;
-    const runOptions = {
-      timeoutMs: this.config.timeoutSeconds * 1000,
-      signal,
-      logger: this.#logger,
-    };
-    let run = await runner(engine.docker, createOptions, runOptions);
-    const owner = run.result?.storeOwner;
-    if (owner !== undefined && owner !== 0) {
-      // The store was given to another user (Podman, volume made elsewhere): repair, retry.
-      this.#logger.warn({ volume: this.config.volume, owner }, 'repairing the package store');
-      const repair = await runner(
-        engine.docker,
-        buildStoreRepairCreateOptions({ hardening, volume: this.config.volume }),
-        runOptions,
-      );
-      if (repair.outcome === 'finished' && repair.exitCode === 0) {
-        run = await runner(engine.docker, createOptions, runOptions);
-      }
+    let relay: PackageRelay | undefined;
+    try {
+      relay = await openPackageRelay(this.config, this.#logger);
+    } catch (error: unknown) {
+      return this.#result(request, {
+        success: false,
+        message: `Cannot install ${spec.requirement}: the package relay could not start (${errorMessage(error)})`,
+      });
     }
-    const outcome = describeRun(spec, run, this.config.timeoutSeconds);
+    let run: InstallerRun;
+    try {
+      run = await this.#runInstaller(engine, spec, relay, signal);
+    } finally {
+      await relay?.close();
+    }
+    const outcome = describeRun(spec, run, this.config.timeoutSeconds, relay?.refusals());
     this.#logger.info(
       {
         requirement: spec.requirement,
@@ -211,6 +205,41 @@ export class PackageManager {
     return this.#result(request, { ...outcome, durationMs: run.durationMs });
   }
 
+  /** One installer container (and, when the store needs it, a repair and a retry). */
+  async #runInstaller(
+    engine: InstallerEngine,
+    spec: PackageSpec,
+    relay: PackageRelay | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<InstallerRun> {
+    const hardening = this.#options.hardening(engine);
+    const createOptions = buildInstallerCreateOptions({
+      hardening,
+      settings: this.config,
+      request: { name: spec.normalizedName, requirement: spec.requirement },
+      driverSource: (this.#options.driverSource ?? installerDriverSource)(),
+      relay,
+    });
+    const runner = this.#options.runInstaller ?? runInstallerContainer;
+    const runOptions = {
+      timeoutMs: this.config.timeoutSeconds * 1000,
+      signal,
+      logger: this.#logger,
+    };
+    const run = await runner(engine.docker, createOptions, runOptions);
+    const owner = run.result?.storeOwner;
+    if (owner === undefined || owner === 0) return run;
+    // The store was given to another user (Podman, volume made elsewhere): repair, retry.
+    this.#logger.warn({ volume: this.config.volume, owner }, 'repairing the package store');
+    const repair = await runner(
+      engine.docker,
+      buildStoreRepairCreateOptions({ hardening, volume: this.config.volume }),
+      runOptions,
+    );
+    if (repair.outcome !== 'finished' || repair.exitCode !== 0) return run;
+    return runner(engine.docker, createOptions, runOptions);
+  }
+
   #result(request: string, fields: Omit<InstallResult, 'package' | 'installedAt'>): InstallResult {
     return { package: request, ...fields, installedAt: new Date().toISOString() };
   }
@@ -221,87 +250,4 @@ function describe(request: unknown): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Turns a finished installer run into the agent-facing outcome. */
-export function describeRun(
-  spec: PackageSpec,
-  run: InstallerRun,
-  timeoutSeconds: number,
-): Omit<InstallResult, 'package' | 'installedAt'> {
-  const what = spec.requirement;
-  const pip = summarizeOutput(run.output);
-  const withOutput = (message: string) => (pip ? `${message}\npip said:\n${pip}` : message);
-  switch (run.outcome) {
-    case 'failed-to-start':
-      return {
-        success: false,
-        message: `Cannot install ${what}: the installer container could not run (${run.error ?? 'unknown error'}). With an index URL the installer needs a network the engine can give it; for offline use set MCP_BRIDGE_PACKAGES_FIND_LINKS to a folder of wheels.`,
-      };
-    case 'timeout':
-      return {
-        success: false,
-        message: withOutput(
-          `Installing ${what} took longer than ${timeoutSeconds} s (MCP_BRIDGE_PACKAGES_TIMEOUT) and was stopped; nothing was installed.`,
-        ),
-      };
-    case 'aborted':
-      return {
-        success: false,
-        message: `Installing ${what} was stopped because the call that asked for it ended; nothing was installed.`,
-      };
-    case 'finished':
-      break;
-  }
-  const result = run.result;
-  if (!result) {
-    return {
-      success: false,
-      message: withOutput(
-        `Installing ${what} failed: the installer ended (exit code ${run.exitCode ?? 'unknown'}) without a result.`,
-      ),
-    };
-  }
-  if (!result.ok) {
-    const unreachable = indexUnreachable(run.output);
-    const why = unreachable
-      ? `pip could not reach the package index (${unreachable}): check MCP_BRIDGE_PACKAGES_INDEX_URL and the engine's network, or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS`
-      : (result.error ?? 'unknown error');
-    return { success: false, message: withOutput(`Installing ${what} failed: ${why}.`) };
-  }
-  const version = result.requested?.version ?? undefined;
-  const installed = result.installed ?? [];
-  if (result.alreadySatisfied) {
-    return {
-      success: true,
-      message: `${spec.normalizedName}${version ? ` ${version}` : ''} is already installed (nothing to do).`,
-      ...(version ? { version } : {}),
-      installed: [],
-    };
-  }
-  const others = installed.filter(
-    (item) => item.name.toLowerCase() !== result.requested?.name.toLowerCase(),
-  );
-  const extra =
-    others.length > 0
-      ? ` with ${others.map((item) => `${item.name} ${item.version}`).join(', ')}`
-      : '';
-  return {
-    success: true,
-    message: `Installed ${spec.normalizedName}${version ? ` ${version}` : ''}${extra} in ${seconds(run.durationMs)}.`,
-    ...(version ? { version } : {}),
-    installed,
-  };
-}
-
-/** Why pip could not connect to the index, when its retry warnings say so. */
-export function indexUnreachable(output: string): string | undefined {
-  const match =
-    /Failed to establish a new connection: (?:\[Errno -?\d+\] )?([^'")]+)/.exec(output) ??
-    /(Read timed out|Connection refused|Network is unreachable|Name or service not known)/.exec(
-      output,
-    );
-  return match?.[1]?.trim();
-}
+export { describeRun, indexUnreachable } from './install-outcome.js';

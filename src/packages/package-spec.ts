@@ -32,10 +32,19 @@ type Operator = (typeof OPERATORS)[number];
 
 /**
  * PEP 440 versions as `packaging` accepts them (ASCII, case-insensitive): epoch, release,
- * pre-, post- and dev-release in their alternative spellings, and a local label.
+ * pre-, post- and dev-release in their alternative spellings. No local label (`+…`):
+ * see LOCAL_LABEL.
  */
 const VERSION =
-  /^v?(?:\d+!)?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:-\d+|[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$/i;
+  /^v?(?:\d+!)?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:-\d+|[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?$/i;
+
+/**
+ * Security: a local version label (`pkg==1.0+anything`) is free text the sandbox chooses;
+ * it reaches pip, and from there what pip sends or reports, so it could carry data out.
+ * Public indexes never serve local versions anyway.
+ */
+const LOCAL_LABEL_REASON =
+  "local version labels ('+…', as in pkg==1.0+abc) are not accepted: they are free text that could carry data out of the sandbox, and indexes do not serve local versions";
 
 /** A release with a trailing `.*`, allowed after `==` and `!=` only. */
 const WILDCARD_VERSION = /^v?(?:\d+!)?\d+(?:\.\d+)*\.\*$/i;
@@ -86,10 +95,11 @@ function refuseDangerousShapes(text: string): string | undefined {
   if (/[/\\]/.test(text) || text.startsWith('.') || text.startsWith('~')) {
     return 'paths are not accepted: give a package name, not a file or folder';
   }
+  if (text.includes('+')) return LOCAL_LABEL_REASON;
   if (ARCHIVE_SUFFIX.test(text.split(/[[<>=!~,]/, 1)[0] ?? '')) {
     return 'archive file names (.whl, .tar.gz, .zip, …) are not accepted: give a package name';
   }
-  const stray = /[^A-Za-z0-9._\-[\],<>=!~*+ ]/.exec(text);
+  const stray = /[^A-Za-z0-9._\-[\],<>=!~* ]/.exec(text);
   if (stray) {
     return `it contains '${stray[0]}', which cannot appear in a package name or version specifier`;
   }

@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
@@ -19,143 +16,19 @@ import {
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
+import {
+  buildWheel,
+  engineProxy,
+  loopbackIndex,
+  type EngineProxy,
+} from '../support/package-fixtures.js';
 
 /**
  * Package installs (docs/packages.md) through the real MCP client, the built bridge and a
  * real installer container on each engine. No index on the internet is needed: the wheels
  * are built here and served from a folder (no network at all) or from an index on
- * loopback (the installer then shares the host's network).
+ * loopback (reached through the bridge's package relay; the installer has no network).
  */
-
-/**
- * Writes a minimal pure-Python wheel: `<name>/__init__.py` with `VALUE = <value>`, plus
- * `blobBytes` of incompressible data when asked.
- */
-const WHEEL_WRITER = String.raw`
-import base64, hashlib, os, sys, zipfile
-name, version, value, folder, blob = sys.argv[1:6]
-info = f"{name}-{version}.dist-info"
-files = {
-    f"{name}/__init__.py": f"VALUE = {value}\n".encode(),
-    **({f"{name}/blob.bin": os.urandom(int(blob))} if int(blob) else {}),
-    f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-    f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-}
-def digest(data):
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-record = [f"{path},sha256={digest(data)},{len(data)}" for path, data in files.items()]
-files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
-target = f"{folder}/{name}-{version}-py3-none-any.whl"
-with zipfile.ZipFile(target, "w") as wheel:
-    for path, data in files.items():
-        wheel.writestr(path, data)
-print(target)
-`;
-
-function buildWheel(
-  name: string,
-  version: string,
-  value: number,
-  folder: string,
-  blobBytes = 0,
-): string {
-  return execFileSync(
-    'python3',
-    ['-c', WHEEL_WRITER, name, version, String(value), folder, String(blobBytes)],
-    { encoding: 'utf8' },
-  ).trim();
-}
-
-/** The label value the installer's create request carries, as JSON text. */
-const INSTALLER_LABEL = `"${LABELS.role}":"${INSTALLER_ROLE}"`;
-
-/**
- * A byte-for-byte proxy in front of the engine's API socket that counts the installer
- * containers the bridge asks to create (their create request carries the role label),
- * on either engine, without relying on the engine's event log.
- */
-async function engineProxy(
-  dockerHost: string,
-): Promise<{ dockerHost: string; installerCreates: () => number; close: () => Promise<void> }> {
-  const target = dockerHost.replace(/^unix:\/\//, '');
-  const folder = mkdtempSync(path.join(os.tmpdir(), 'mcp-pkg-proxy-'));
-  const socketPath = path.join(folder, 'engine.sock');
-  let creates = 0;
-  const connections = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target);
-    connections.add(client).add(upstream);
-    let tail = '';
-    client.on('data', (chunk: Buffer) => {
-      // Count label occurrences in create bodies; keep a tail so a split one is seen once.
-      const text = tail + chunk.toString('latin1');
-      const previous = tail.split(INSTALLER_LABEL).length - 1;
-      creates += text.split(INSTALLER_LABEL).length - 1 - previous;
-      tail = text.slice(-INSTALLER_LABEL.length);
-    });
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return {
-    dockerHost: `unix://${socketPath}`,
-    installerCreates: () => creates,
-    close: async () => {
-      for (const socket of connections) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(folder, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * A PEP 503 "simple" index on 127.0.0.1 serving the wheels given; requests for the
- * projects in `hang` are never answered.
- */
-async function loopbackIndex(
-  wheels: string[],
-  hang: string[] = [],
-): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
-  const byName = new Map(wheels.map((file) => [path.basename(file), file]));
-  const requests: string[] = [];
-  const server = http.createServer((request, response) => {
-    const url = request.url ?? '/';
-    requests.push(url);
-    const project = /^\/simple\/([^/]+)\/$/.exec(url)?.[1];
-    if (project && hang.includes(project)) return;
-    if (project) {
-      const links = [...byName.keys()]
-        .filter((file) => file.startsWith(`${project.replace(/-/g, '_')}-`))
-        .map((file) => `<a href="/files/${file}">${file}</a>`);
-      response.writeHead(links.length > 0 ? 200 : 404, { 'content-type': 'text/html' });
-      response.end(`<!DOCTYPE html><html><body>${links.join('\n')}</body></html>`);
-      return;
-    }
-    const file = byName.get(url.replace(/^\/files\//, ''));
-    if (url.startsWith('/files/') && file) {
-      response.writeHead(200, { 'content-type': 'application/octet-stream' });
-      response.end(readFileSync(file));
-      return;
-    }
-    response.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/simple/`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 interface InstallAnswer {
   package: string;
@@ -170,7 +43,7 @@ describeEachEngine('package installs', (engine) => {
   const volume = `mcp-bridge-packages-test-${randomBytes(4).toString('hex')}`;
   let docker: Dockerode;
   let wheels: string;
-  let proxy: Awaited<ReturnType<typeof engineProxy>>;
+  let proxy: EngineProxy;
   let bridge: BridgeHandle;
   const bridges: BridgeHandle[] = [];
 
@@ -201,7 +74,7 @@ describeEachEngine('package installs', (engine) => {
   });
 
   it('installs a wheel while the session holds state; the next call imports it', async () => {
-    const before = proxy.installerCreates();
+    const before = proxy.installerCreates().length;
     const install = await bridge.run({
       code: [
         'import json, time',
@@ -221,7 +94,7 @@ describeEachEngine('package installs', (engine) => {
     });
     expect(answer.message).toMatch(/^Installed tinypkg 0\.1\.0/);
     expect(Date.parse(answer.installedAt)).not.toBeNaN();
-    expect(proxy.installerCreates() - before).toBe(1);
+    expect(proxy.installerCreates().length - before).toBe(1);
     console.info(`[${engine.name}] install of the test wheel: ${answer.seconds.toFixed(2)} s`);
 
     const use = await bridge.run({
@@ -307,7 +180,7 @@ describeEachEngine('package installs', (engine) => {
   });
 
   it('refuses options, URLs, paths, VCS references and unlisted names before any container starts', async () => {
-    const before = proxy.installerCreates();
+    const before = proxy.installerCreates().length;
     const requests = [
       'git+https://github.com/psf/requests',
       '--index-url=https://evil.example/simple',
@@ -348,12 +221,12 @@ describeEachEngine('package installs', (engine) => {
     expect(messages[8]).toMatch(/environment markers/);
     expect(messages[10]).toMatch(/non-ASCII/);
     expect(messages[11]).toMatch(/not on the allowlist/);
-    expect(proxy.installerCreates()).toBe(before);
+    expect(proxy.installerCreates().length).toBe(before);
   });
 
   it('refuses every install with MCP_BRIDGE_PACKAGES=off; installed packages stay importable', async () => {
     const off = await start({ MCP_BRIDGE_PACKAGES: 'off', MCP_BRIDGE_PACKAGES_FIND_LINKS: wheels });
-    const before = proxy.installerCreates();
+    const before = proxy.installerCreates().length;
     const result = await off.run({
       code: [
         'import json, tinypkg',
@@ -373,12 +246,13 @@ describeEachEngine('package installs', (engine) => {
       value: 42,
       packages: [{ name: 'tinypkg', version: '0.1.0' }],
     });
-    expect(proxy.installerCreates()).toBe(before);
+    expect(proxy.installerCreates().length).toBe(before);
   });
 
-  it('installs from an index on loopback (the installer borrows the host network)', async () => {
+  it('installs from an index on loopback through the relay, the installer having no network', async () => {
     const index = await loopbackIndex([buildWheel('tinyidx', '0.3.0', 7, wheels)]);
     try {
+      const before = proxy.installerCreates().length;
       const viaIndex = await start({
         MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
         MCP_BRIDGE_PACKAGES_ALLOW: 'tinyidx',
@@ -393,42 +267,55 @@ describeEachEngine('package installs', (engine) => {
       expect(index.requests).toContain('/simple/tinyidx/');
       const use = await viaIndex.run({ code: 'import tinyidx; print(tinyidx.VALUE)' });
       expect(describeResult(use)).toContain('"stdout":["7"]');
+      // No network of its own: pip reached the index through the relay's socket only.
+      const made = proxy.installerCreates().slice(before);
+      expect(made).toHaveLength(1);
+      expect(made[0]?.networkMode).toBe('none');
+      expect(made[0]?.mounts).toContainEqual(
+        expect.objectContaining({ Target: '/run/mcp-bridge-relay', ReadOnly: true }),
+      );
     } finally {
       await index.close();
     }
   });
-  it('rolls back an install over MCP_BRIDGE_PACKAGES_MAX_MB and stops one past MCP_BRIDGE_PACKAGES_TIMEOUT', async () => {
-    const index = await loopbackIndex(
-      [buildWheel('bigpkg', '1.0', 1, wheels, 1536 * 1024)],
-      ['slowpkg'],
-    );
+  it('refuses an install over MCP_BRIDGE_PACKAGES_MAX_MB and stops one past MCP_BRIDGE_PACKAGES_TIMEOUT', async () => {
+    const index = await loopbackIndex([buildWheel('bigpkg', '1.0', 1, wheels, 1536 * 1024)], {
+      hang: ['slowpkg'],
+    });
     try {
+      // Two bridges: the size check must not race a 5 s limit on a slow machine.
+      const small = await start({
+        MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
+        MCP_BRIDGE_PACKAGES_ALLOW: 'bigpkg',
+        MCP_BRIDGE_PACKAGES_MAX_MB: '1',
+      });
+      const bigRun = await small.run({
+        code: 'import json; print("JSON " + json.dumps(runtime.install_package("bigpkg")))',
+      });
+      const big = printedJson<InstallAnswer>(bigRun);
       const limited = await start({
         MCP_BRIDGE_PACKAGES_INDEX_URL: index.url,
-        MCP_BRIDGE_PACKAGES_ALLOW: 'bigpkg,slowpkg',
-        MCP_BRIDGE_PACKAGES_MAX_MB: '1',
+        MCP_BRIDGE_PACKAGES_ALLOW: 'slowpkg',
         MCP_BRIDGE_PACKAGES_TIMEOUT: '5',
       });
       const result = await limited.run({
         code: [
           'import json, time',
-          'big = runtime.install_package("bigpkg")',
           'started = time.perf_counter()',
           'slow = runtime.install_package("slowpkg")',
           'slow["seconds"] = time.perf_counter() - started',
-          'print("JSON " + json.dumps({"big": big, "slow": slow,',
+          'print("JSON " + json.dumps({"slow": slow,',
           '    "packages": [p["name"] for p in runtime.list_packages()]}))',
         ].join('\n'),
       });
       expect(statusOf(result), describeResult(result)).toBe('success');
-      const { big, slow, packages } = printedJson<{
-        big: InstallAnswer;
+      const { slow, packages } = printedJson<{
         slow: InstallAnswer;
         packages: string[];
       }>(result);
       expect(big.success).toBe(false);
       expect(big.message).toMatch(
-        /would make the package store 1\.\d MB, over its limit of 1\.0 MB \(MCP_BRIDGE_PACKAGES_MAX_MB\); nothing was installed/,
+        /refused before unpacking: its files declare 1\.\d MB uncompressed, more than the package store may hold \(1\.0 MB, MCP_BRIDGE_PACKAGES_MAX_MB\)/,
       );
       expect(slow.success).toBe(false);
       expect(slow.message).toMatch(

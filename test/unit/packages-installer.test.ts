@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MountFact } from '../../src/channel/frames.js';
@@ -15,15 +16,16 @@ import {
   DEFAULT_INDEX_URL,
   installerDriverSource,
   INSTALLER_MIN_MEMORY_BYTES,
-  isLoopbackUrl,
   packageSource,
+  type DriverArguments,
+  type InstallerHardening,
+} from '../../src/packages/installer.js';
+import {
   parseDriverResult,
   RESULT_MARKER,
   summarizeOutput,
-  type DriverArguments,
-  type InstallerHardening,
   type InstallerRun,
-} from '../../src/packages/installer.js';
+} from '../../src/packages/installer-run.js';
 import {
   describeRun,
   PackageManager,
@@ -54,6 +56,8 @@ function packagesConfig(overrides: Partial<PackagesConfig> = {}): PackagesConfig
     deny: [],
     indexUrl: undefined,
     findLinks: undefined,
+    network: 'relay',
+    fileHosts: undefined,
     allowSdist: false,
     autoInstall: true,
     timeoutSeconds: 180,
@@ -63,8 +67,14 @@ function packagesConfig(overrides: Partial<PackagesConfig> = {}): PackagesConfig
   };
 }
 
+const relay = {
+  hostDir: '/tmp/mcp-bridge-relay-1-abc',
+  containerSocket: '/run/mcp-bridge-relay/relay.sock',
+};
+
 function installerOptions(config: PackagesConfig, engine: 'docker' | 'podman' = 'docker') {
   return buildInstallerCreateOptions({
+    relay,
     hardening: {
       ...hardening,
       engine,
@@ -78,26 +88,9 @@ function installerOptions(config: PackagesConfig, engine: 'docker' | 'podman' = 
 
 function driverArguments(options: Dockerode.ContainerCreateOptions): DriverArguments {
   const cmd = options.Cmd ?? [];
-  expect(cmd.slice(0, 3)).toEqual(['python3', '-c', 'print("driver")']);
-  return JSON.parse(cmd[3] ?? '') as DriverArguments;
+  expect(cmd.slice(0, 5)).toEqual(['python3', '-I', '-u', '-c', 'print("driver")']);
+  return JSON.parse(cmd[5] ?? '') as DriverArguments;
 }
-
-describe('isLoopbackUrl', () => {
-  it.each([
-    ['http://127.0.0.1:8080/simple/', true],
-    ['http://127.1.2.3/simple/', true],
-    ['http://localhost:3141/root/pypi/+simple/', true],
-    ['http://[::1]:8080/simple/', true],
-    ['http://user:secret@localhost/simple/', true],
-    ['https://pypi.org/simple', false],
-    ['http://10.0.0.5/simple', false],
-    ['http://127.0.0.1.evil.example/simple', false],
-    ['http://localhost.evil.example/simple', false],
-    ['not a url', false],
-  ])('%s → %s', (url, expected) => {
-    expect(isLoopbackUrl(url)).toBe(expected);
-  });
-});
 
 describe('packageSource', () => {
   const common = ['--no-input', '--disable-pip-version-check', '--no-cache-dir'];
@@ -107,8 +100,10 @@ describe('packageSource', () => {
       packageSource(packagesConfig({ findLinks: '/srv/wheels', indexUrl: 'https://x' })),
     ).toEqual({
       networkMode: 'none',
-      pipOptions: [...common, '--only-binary=:all:', '--no-index', '--find-links', '/wheels'],
+      pipOptions: [...common, '--only-binary=:all:'],
+      sourceOptions: ['--no-index', '--find-links', '/wheels'],
       wheelFolder: '/srv/wheels',
+      relayedIndex: undefined,
     });
   });
 
@@ -118,28 +113,32 @@ describe('packageSource', () => {
     );
   });
 
-  it("shares the host's network for an index on loopback only", () => {
-    expect(packageSource(packagesConfig({ indexUrl: 'http://127.0.0.1:3141/simple/' }))).toEqual({
-      networkMode: 'host',
-      pipOptions: [
-        ...common,
-        '--only-binary=:all:',
-        '--index-url',
-        'http://127.0.0.1:3141/simple/',
-      ],
-      wheelFolder: undefined,
-    });
-    expect(
-      packageSource(packagesConfig({ indexUrl: 'https://mirror.example/simple' })).networkMode,
-    ).toBeUndefined();
+  it('reaches any index, loopback or not, through the relay with no network of its own', () => {
+    for (const indexUrl of ['http://127.0.0.1:3141/simple/', 'https://mirror.example/simple']) {
+      expect(packageSource(packagesConfig({ indexUrl }))).toEqual({
+        networkMode: 'none',
+        pipOptions: [...common, '--only-binary=:all:'],
+        sourceOptions: ['--index-url', indexUrl],
+        wheelFolder: undefined,
+        relayedIndex: indexUrl,
+      });
+    }
   });
 
-  it("names pip's default index explicitly, on the engine's default network", () => {
-    expect(packageSource(packagesConfig())).toEqual({
-      networkMode: undefined,
-      pipOptions: [...common, '--only-binary=:all:', '--index-url', DEFAULT_INDEX_URL],
-      wheelFolder: undefined,
-    });
+  it("names pip's default index explicitly", () => {
+    expect(packageSource(packagesConfig()).sourceOptions).toEqual([
+      '--index-url',
+      DEFAULT_INDEX_URL,
+    ]);
+    expect(packageSource(packagesConfig()).relayedIndex).toBe(DEFAULT_INDEX_URL);
+  });
+
+  it("uses the engine's default network, never the host's, with MCP_BRIDGE_PACKAGES_NETWORK=engine", () => {
+    for (const indexUrl of ['http://127.0.0.1:3141/simple/', 'https://mirror.example/simple']) {
+      const source = packageSource(packagesConfig({ indexUrl, network: 'engine' }));
+      expect(source.networkMode).toBeUndefined();
+      expect(source.relayedIndex).toBeUndefined();
+    }
   });
 
   it('allows sdists only when the operator says so', () => {
@@ -208,12 +207,33 @@ describe('buildInstallerCreateOptions', () => {
     ]);
   });
 
-  it('picks the network from the index: host for loopback, the default otherwise', () => {
-    const loopback = installerOptions(packagesConfig({ indexUrl: 'http://localhost:3141/s/' }));
-    expect(loopback.HostConfig?.NetworkMode).toBe('host');
-    const remote = installerOptions(packagesConfig({ indexUrl: 'https://mirror.example/s/' }));
-    expect(remote.HostConfig && 'NetworkMode' in remote.HostConfig).toBe(false);
-    expect(remote.HostConfig?.Mounts).toHaveLength(1);
+  it('gives an index install no network, and the relay folder read-only', () => {
+    for (const indexUrl of ['http://localhost:3141/s/', 'https://mirror.example/s/']) {
+      const options = installerOptions(packagesConfig({ indexUrl, volume: 'my-store' }));
+      expect(options.HostConfig?.NetworkMode).toBe('none');
+      expect(options.HostConfig?.Mounts).toEqual([
+        { Type: 'volume', Source: 'my-store', Target: '/packages', ReadOnly: false },
+        { Type: 'bind', Source: relay.hostDir, Target: '/run/mcp-bridge-relay', ReadOnly: true },
+      ]);
+      expect(driverArguments(options).relaySocket).toBe(relay.containerSocket);
+    }
+    expect(() =>
+      buildInstallerCreateOptions({
+        hardening,
+        settings: packagesConfig(),
+        request: { name: 'x', requirement: 'x' },
+        driverSource: '',
+      }),
+    ).toThrow(/needs the package relay/);
+  });
+
+  it("uses the engine's default network with MCP_BRIDGE_PACKAGES_NETWORK=engine, and no relay", () => {
+    const options = installerOptions(
+      packagesConfig({ indexUrl: 'http://localhost:3141/s/', network: 'engine' }),
+    );
+    expect(options.HostConfig && 'NetworkMode' in options.HostConfig).toBe(false);
+    expect(options.HostConfig?.Mounts).toHaveLength(1);
+    expect(driverArguments(options).relaySocket).toBeUndefined();
   });
 
   it('passes the driver its arguments: the requirement, pip options, limit and deny list', () => {
@@ -232,11 +252,11 @@ describe('buildInstallerCreateOptions', () => {
         '--disable-pip-version-check',
         '--no-cache-dir',
         '--only-binary=:all:',
-        '--index-url',
-        'https://mirror.example/simple',
       ],
+      sourceOptions: ['--index-url', 'https://mirror.example/simple'],
       maxBytes: 10 * MiB,
       deny: ['evil'],
+      relaySocket: '/run/mcp-bridge-relay/relay.sock',
     });
   });
 
@@ -413,7 +433,38 @@ describe('describeRun', () => {
       180,
     );
     expect(failed.message).toBe(
-      "Installing tabulate failed: pip could not reach the package index (Temporary failure in name resolution): check MCP_BRIDGE_PACKAGES_INDEX_URL and the engine's network, or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS.\npip said:\nERROR: No matching distribution found for tabulate",
+      "Installing tabulate failed: pip could not reach the package index (Temporary failure in name resolution): check MCP_BRIDGE_PACKAGES_INDEX_URL (the bridge's host must reach it), or install offline from MCP_BRIDGE_PACKAGES_FIND_LINKS.\npip said:\nERROR: No matching distribution found for tabulate",
+    );
+  });
+
+  it('says when the relay could not reach the index', () => {
+    const output =
+      "WARNING: Retrying (Retry(total=0)) after connection broken by 'ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 502 Bad Gateway'))': /simple/tabulate/\n";
+    const failed = describeRun(
+      spec('tabulate'),
+      run({ exitCode: 1, result: { ok: false, error: 'pip could not resolve tabulate' }, output }),
+      180,
+    );
+    expect(failed.message).toMatch(/could not reach the package index \(502 Bad Gateway\)/);
+  });
+
+  it('names what the package relay refused, a few at most', () => {
+    const refusals = Array.from({ length: 5 }, (_, i) => ({
+      request: `GET http://127.0.0.1:${9000 + i}/x.whl`,
+      reason: `http://127.0.0.1:${9000 + i} is neither the package index nor one of its file hosts`,
+    }));
+    const failed = describeRun(
+      spec('x'),
+      run({
+        exitCode: 1,
+        result: { ok: false, error: 'pip could not resolve x (exit code 1)' },
+        output: 'ERROR: HTTP error 403 while getting http://127.0.0.1:9000/x.whl\n',
+      }),
+      180,
+      refusals,
+    );
+    expect(failed.message).toBe(
+      "Installing x failed: pip could not resolve x (exit code 1).\nThe bridge's package relay refused what pip asked for: GET http://127.0.0.1:9000/x.whl (http://127.0.0.1:9000 is neither the package index nor one of its file hosts); GET http://127.0.0.1:9001/x.whl (http://127.0.0.1:9001 is neither the package index nor one of its file hosts); GET http://127.0.0.1:9002/x.whl (http://127.0.0.1:9002 is neither the package index nor one of its file hosts); and 2 more. The installer reaches only the index and its file hosts (MCP_BRIDGE_PACKAGES_FILE_HOSTS).\npip said:\nERROR: HTTP error 403 while getting http://127.0.0.1:9000/x.whl",
     );
   });
 
@@ -439,6 +490,11 @@ describe('describeRun', () => {
 
 describe('PackageManager', () => {
   const engine = { docker: {} as Dockerode, kind: 'docker' as const };
+  const quietLogger = {
+    info: () => undefined,
+    warn: () => undefined,
+    child: () => quietLogger,
+  };
 
   /** An installer run that installed tinypkg 0.1.0. */
   function installedTinypkg(durationMs: number): InstallerRun {
@@ -464,7 +520,7 @@ describe('PackageManager', () => {
       config: packagesConfig(overrides),
       engine: () => Promise.resolve({ ...engine, docker }),
       hardening: () => hardening,
-      logger: { info: () => undefined, warn: () => undefined } as never,
+      logger: quietLogger as never,
       driverSource: () => 'print(1)',
       runInstaller,
     });
@@ -597,6 +653,38 @@ describe('PackageManager', () => {
     expect(installer.autoInstall).toBe(true);
     expect(installer.distributionFor('cv2')).toBe('opencv-python');
     expect(manager({ autoInstall: false }).packages.autoInstall).toBe(false);
+  });
+
+  it('opens a package relay for an index install, mounts it, and closes it afterwards', async () => {
+    let seen: Dockerode.ContainerCreateOptions | undefined;
+    const { packages } = manager(
+      { indexUrl: 'http://127.0.0.1:3141/simple/' },
+      vi.fn((_docker: Dockerode, options: Dockerode.ContainerCreateOptions) => {
+        seen = options;
+        return Promise.resolve(installedTinypkg(10));
+      }),
+    );
+    expect((await packages.install('tinypkg')).success).toBe(true);
+    const relayMount = seen?.HostConfig?.Mounts?.find(
+      (mount) => mount.Target === '/run/mcp-bridge-relay',
+    );
+    expect(seen?.HostConfig?.NetworkMode).toBe('none');
+    expect(relayMount).toMatchObject({ Type: 'bind', ReadOnly: true });
+    expect(relayMount?.Source).toMatch(/mcp-bridge-relay-\d+-/);
+    expect(existsSync(relayMount?.Source ?? '')).toBe(false);
+    // No relay without an index.
+    const offline = manager(
+      { findLinks: '/srv/wheels' },
+      vi.fn((_docker: Dockerode, options: Dockerode.ContainerCreateOptions) => {
+        seen = options;
+        return Promise.resolve(installedTinypkg(10));
+      }),
+    );
+    await offline.packages.install('tinypkg');
+    expect(seen?.HostConfig?.Mounts?.map((mount) => mount.Target)).toEqual([
+      '/packages',
+      '/wheels',
+    ]);
   });
 
   it("maps a result to the seed's install_python_package shape", () => {

@@ -67,4 +67,39 @@ describe('mcp.packages in the sandbox', () => {
       empty: [],
     });
   });
+
+  it('finds missing imports in a fresh interpreter, not with the session’s own import machinery', () => {
+    const work = path.join(folder, 'session');
+    const script = String.raw`
+import importlib.util, json, os, sys
+work = sys.argv[1]
+os.makedirs(os.path.join(work, "extra", "extramod"))
+os.chdir(work)
+open("localmod.py", "w").close()
+open(os.path.join("extra", "extramod", "__init__.py"), "w").close()
+sys.path.append(os.path.join(work, "extra"))
+from mcp.imports import missing_imports
+class Liar:  # a finder the session installed: it claims that every module exists
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        return importlib.util.spec_from_loader(name, loader=None)
+sys.meta_path.insert(0, Liar)
+importlib.util.find_spec = lambda name, package=None: object()
+code = "import localmod, extramod, definitely_missing_pkg, tkinter, json\nfrom os import path\nimport sys as s2\nfrom . import rel\nimport nope.sub\nimport Liar_module"
+print(json.dumps(missing_imports(code)))
+print(json.dumps(missing_imports("import (")))
+`;
+    const output = execFileSync('python3', ['-c', script, work], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, PYTHONPATH: path.join(REPO_ROOT, 'sandbox') },
+    });
+    // Local modules and the session's extra folders are found; the standard library
+    // (tkinter, even where it is not installed) and relative imports are never reported.
+    expect(
+      output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([['Liar_module', 'definitely_missing_pkg', 'nope'], []]);
+  });
 });
