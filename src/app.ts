@@ -154,12 +154,20 @@ export function sandboxBlueprint(
     labels: ownerLabels('sandbox'),
     // Package installs (src/packages): the store, read-only at /packages.
     packagesVolume: config.packages.volume,
+    // The sandbox only: the installer keeps the engine's default runtime, which can reach
+    // the package index (runsc on Podman runs with network=none).
+    ociRuntime: config.ociRuntime,
   };
   return {
     createOptions: (command, laneDir) =>
       buildContainerCreateOptions({ ...settings, command, laneDir }),
     // A remote engine cannot mount our folder; one in a VM fails later and falls back.
-    socketLane: config.channel === 'auto' && dockerHost.startsWith('unix://'),
+    // gVisor refuses to connect to a host socket (EPERM) unless runsc runs with
+    // --host-uds, which would open more of the host to it than the lane is worth.
+    socketLane:
+      config.channel === 'auto' &&
+      dockerHost.startsWith('unix://') &&
+      config.ociRuntime !== 'runsc',
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
   };

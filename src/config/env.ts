@@ -15,6 +15,21 @@ import {
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 
 /**
+ * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
+ * bridge knows how to verify from inside (src/container/expected-facts.ts): any other
+ * runtime could be anything (crun, kata, a wrapper with other flags), and its facts would
+ * have to be trusted or refused blindly.
+ */
+export const OCI_RUNTIMES = ['runc', 'runsc'] as const;
+export type OciRuntime = (typeof OCI_RUNTIMES)[number];
+
+/**
+ * gVisor's own kernel threads count against the container's pids limit: below 64 its
+ * sandbox fails to start or dies silently (measured with runsc 20221219 on Podman 4.3).
+ */
+export const GVISOR_MIN_PIDS = 64;
+
+/**
  * Every environment variable the bridge reads, validated once at startup. Invalid values
  * stop startup with the variable named: a silently ignored limit is a security bug.
  */
@@ -106,6 +121,13 @@ const envSchema = z.object({
     .pipe(z.enum(['auto', 'stdio']))
     .default('auto')
     .describe('auto: frames take the socket lane when the sandbox can reach it; stdio: never'),
+  MCP_BRIDGE_OCI_RUNTIME: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(OCI_RUNTIMES))
+    .optional()
+    .describe("runsc: run the sandbox under gVisor; runc: the engine's runc; unset: its default"),
   DOCKER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
 });
@@ -134,6 +156,11 @@ export interface BridgeConfig {
   interruptGraceSeconds: number;
   /** `auto`: offer the sandbox the socket lane (src/channel/socket-lane.ts); `stdio`: never. */
   channel: 'auto' | 'stdio';
+  /**
+   * The OCI runtime to ask the engine for (HostConfig.Runtime); undefined: the engine's
+   * default. `runsc` runs the sandbox under gVisor, verified from inside.
+   */
+  ociRuntime: OciRuntime | undefined;
   executor: ExecutorConfig;
   packages: PackagesConfig;
 }
@@ -155,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
   if (e.MCP_BRIDGE_TIMEOUT > e.MCP_BRIDGE_MAX_TIMEOUT) {
     throw new ConfigError(
       `Invalid environment: MCP_BRIDGE_TIMEOUT (${e.MCP_BRIDGE_TIMEOUT}) exceeds MCP_BRIDGE_MAX_TIMEOUT (${e.MCP_BRIDGE_MAX_TIMEOUT})`,
+    );
+  }
+  if (e.MCP_BRIDGE_OCI_RUNTIME === 'runsc' && e.MCP_BRIDGE_PIDS < GVISOR_MIN_PIDS) {
+    throw new ConfigError(
+      `Invalid environment: MCP_BRIDGE_PIDS (${e.MCP_BRIDGE_PIDS}) must be at least ${GVISOR_MIN_PIDS} with MCP_BRIDGE_OCI_RUNTIME=runsc: gVisor's own threads count against the limit`,
     );
   }
   return {
@@ -179,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
     channel: e.MCP_BRIDGE_CHANNEL,
+    ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     executor: executorConfig(e),
     packages: packagesConfig(e),
   };

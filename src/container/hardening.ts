@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LANE_MOUNT } from '../channel/socket-lane.js';
+import { GVISOR_MIN_PIDS, type OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
@@ -44,6 +45,11 @@ export interface HardeningSettings {
    * read-only at /packages. Unset: no store is mounted.
    */
   packagesVolume?: string | undefined;
+  /**
+   * The OCI runtime the engine must use (HostConfig.Runtime); unset: the engine's default.
+   * `runsc` (gVisor) changes what the sandbox can see of itself: see expected-facts.ts.
+   */
+  ociRuntime?: OciRuntime | undefined;
   /**
    * The socket lane's host folder (src/channel/socket-lane.ts), bind-mounted read-only at
    * LANE_MOUNT. Unset: frames travel over stdin/stdout only.
@@ -112,6 +118,11 @@ function checkSettings(settings: HardeningSettings): void {
     throw new ConfigError(`Hardening setting cpus must be a positive number, got ${settings.cpus}`);
   }
   if (settings.command.length === 0) throw new ConfigError('The sandbox command is empty');
+  if (settings.ociRuntime === 'runsc' && settings.pidsLimit < GVISOR_MIN_PIDS) {
+    throw new ConfigError(
+      `Hardening setting pidsLimit must be at least ${GVISOR_MIN_PIDS} under gVisor (runsc), got ${settings.pidsLimit}`,
+    );
+  }
 }
 
 /**
@@ -188,6 +199,7 @@ export function buildContainerCreateOptions(
     Init: true,
     IpcMode: 'private',
   };
+  if (settings.ociRuntime) hostConfig.Runtime = settings.ociRuntime;
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
   // Package installs (src/packages): the store, read-only; only the installer writes it.
   const mounts: Dockerode.MountSettings[] = [];

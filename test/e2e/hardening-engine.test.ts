@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
@@ -15,6 +15,7 @@ import { writeSeccompProfileFile } from '../../src/container/seccomp-file.js';
 import { deniedSyscallProbes, EPERM } from '../../src/container/seccomp-profile.js';
 import { StreamDemuxer } from '../../src/container/stream-demux.js';
 import { verifyHardening } from '../../src/container/verify-hardening.js';
+import { REPO_ROOT } from '../support/bridge-client.js';
 import { describeEachEngine, testImage, type TestEngine } from '../support/engines.js';
 
 /**
@@ -29,7 +30,10 @@ const EROFS = 30;
 const EACCES = 13;
 const SIGSYS = 31;
 
-/** Runs inside the sandbox; prints one `REPORT <json>` line. argv[1] = the probes. */
+/**
+ * Runs inside the sandbox; prints one `REPORT <json>` line. argv[1] = the probes, argv[2] =
+ * the runner's facts reader, so the facts checked here are the ones the bridge checks.
+ */
 const PROBE_SCRIPT = String.raw`
 import asyncio, ctypes, json, mmap, os, platform, resource, socket, subprocess, sys, threading
 
@@ -160,60 +164,10 @@ with open("/proc/1/cmdline", "rb") as f:
     report["pid1"] = f.read().split(b"\0")[0].decode()
 
 
-def status():
-    fields = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
-
-
-def mounts():
-    result = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            before, _, after = line.rstrip("\n").partition(" - ")
-            fields, tail = before.split(" "), after.split(" ")
-            result.append({"target": fields[4], "fstype": tail[0],
-                           "options": fields[5].split(",") + tail[2].split(",")})
-    return result
-
-
-def cgroup_value(*paths):
-    for name in paths:
-        try:
-            with open(name) as f:
-                text = f.read().strip()
-        except OSError:
-            continue
-        if text == "max":
-            return None
-        value = int(text)
-        return None if value >= 2 ** 62 else value
-    return None
-
-
-def soft_limit(which):
-    soft = resource.getrlimit(which)[0]
-    return -1 if soft == resource.RLIM_INFINITY else soft
-
-
-s = status()
-report["facts"] = {
-    "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
-    "capEff": s["CapEff"], "capPrm": s["CapPrm"], "capBnd": s["CapBnd"],
-    "capAmb": s["CapAmb"], "capInh": s["CapInh"],
-    "noNewPrivs": int(s["NoNewPrivs"]), "seccomp": int(s["Seccomp"]),
-    "mounts": mounts(),
-    "memoryLimitBytes": cgroup_value("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
-    "memorySwapLimitBytes": cgroup_value("/sys/fs/cgroup/memory.swap.max", "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"),
-    "pidsLimit": cgroup_value("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max"),
-    "netInterfaces": sorted(os.listdir("/sys/class/net")),
-    "cwd": os.getcwd(), "home": os.environ.get("HOME"),
-    "rlimitNproc": soft_limit(resource.RLIMIT_NPROC), "rlimitNofile": soft_limit(resource.RLIMIT_NOFILE),
-    "errors": [],
-}
+# The runner's own facts reader (sandbox/mcp_sandbox/facts.py), as argv[2].
+facts_module = {"__name__": "facts"}
+exec(compile(sys.argv[2], "facts.py", "exec"), facts_module)
+report["facts"] = facts_module["gather_facts"]()
 print("REPORT " + json.dumps(report), flush=True)
 `;
 
@@ -278,124 +232,136 @@ function parseReport(finished: Finished): ProbeReport {
   return JSON.parse(line.slice('REPORT '.length)) as ProbeReport;
 }
 
-describeEachEngine('hardened sandbox container', (engine: TestEngine) => {
-  const docker = dockerClient(engine.dockerHost);
-  let profileDir = '';
+describeEachEngine(
+  'hardened sandbox container',
+  (engine: TestEngine) => {
+    const docker = dockerClient(engine.dockerHost);
+    let profileDir = '';
 
-  beforeAll(() => {
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-hardening-test-'));
-  });
-  afterAll(() => {
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  });
-
-  const settings = (command: string[], image = testImage()): HardeningSettings => ({
-    engine: engine.name,
-    seccompProfilePath: engine.name === 'podman' ? writeSeccompProfileFile(profileDir) : undefined,
-    image,
-    user: '65534:65534',
-    memoryBytes: 512 * MiB,
-    pidsLimit: 128,
-    ...hardeningDefaults(),
-    labels: { [TEST_LABEL]: 'hardening-engine' },
-    command,
-  });
-  const probeCommand = ['python3', '-c', PROBE_SCRIPT, JSON.stringify(deniedSyscallProbes())];
-
-  it('applies every setting, and the sandbox verifies clean', async () => {
-    const ours = settings(probeCommand);
-    const finished = await runToEnd(docker, buildContainerCreateOptions(ours));
-    const report = parseReport(finished);
-    // 0, not 137: filling /tmp hit the tmpfs size, not the memory limit.
-    expect(finished.exitCode, finished.stderr).toBe(0);
-    expect(finished.inspect.HostConfig.LogConfig?.Type).toBe('none');
-    expect(report.pid1, 'Init: true puts an init process at PID 1').not.toMatch(/python/);
-
-    const facts = sandboxFactsSchema.parse(report.facts);
-    expect(facts).toMatchObject({ uid: 65534, gid: 65534, capEff: '0000000000000000' });
-    expect(facts).toMatchObject({ noNewPrivs: 1, seccomp: 2, netInterfaces: ['lo'] });
-    expect(verifyHardening(facts, ours)).toEqual([]);
-
-    expect(report.writes.tmp_70mb).toMatchObject({ ok: false, errno: ENOSPC });
-    expect(report.writes.workspace).toEqual({ ok: true, value: 'hello' });
-    expect(report.writes.root).toMatchObject({ ok: false, errno: EROFS });
-    expect(report.writes.run).toMatchObject({ ok: false, errno: EACCES });
-    expect(report.writes.var_tmp).toMatchObject({ ok: false, errno: EROFS });
-  });
-
-  it('refuses every denied call while ordinary Python works', async () => {
-    const report = parseReport(
-      await runToEnd(docker, buildContainerCreateOptions(settings(probeCommand))),
-    );
-    const probes = deniedSyscallProbes().filter((probe) =>
-      report.arch === 'x86_64' ? probe.numbers.x86_64 !== null : probe.numbers.aarch64 !== null,
-    );
-    expect(report.probes.map((probe) => probe.label)).toEqual(probes.map((probe) => probe.label));
-    for (const [index, probe] of probes.entries()) {
-      expect(report.probes[index], probe.label).toMatchObject({
-        result: { ret: -1, errno: probe.errno },
-        signal: null,
-      });
-    }
-    if (report.arch === 'x86_64') {
-      // 32-bit syscalls (int 0x80) match no architecture in the filter: the caller dies.
-      expect(report.int80, 'int 0x80').toEqual({ result: null, signal: SIGSYS });
-    }
-    expect(report.ordinary).toEqual({
-      thread: { ok: true, value: 42 },
-      subprocess: { ok: true, value: 0 },
-      posix_spawn: { ok: true, value: 0 },
-      socketpair: { ok: true, value: 'ping' },
-      inet_socket: { ok: true, value: 'ok' },
-      read_file: { ok: true, value: true },
-      asyncio: { ok: true, value: 7 },
+    beforeAll(() => {
+      profileDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-hardening-test-'));
     });
-  });
-
-  it('uses probes that only the filter refuses (checked without it)', async () => {
-    const options = buildContainerCreateOptions(settings(probeCommand));
-    if (options.HostConfig)
-      options.HostConfig.SecurityOpt = ['no-new-privileges', 'seccomp=unconfined'];
-    const report = parseReport(await runToEnd(docker, options));
-    expect(sandboxFactsSchema.parse(report.facts).seccomp).toBe(0);
-    const byLabel = new Map(report.probes.map((probe) => [probe.label, probe]));
-    for (const probe of deniedSyscallProbes().filter((candidate) => candidate.filterOnly)) {
-      const seen = byLabel.get(probe.label);
-      if (!seen) continue;
-      const refusedAlike = seen.result?.ret === -1 && seen.result.errno === probe.errno;
-      expect(refusedAlike, `${probe.label} without seccomp: ${JSON.stringify(seen)}`).toBe(false);
-    }
-    // The control run is meaningful only if the kernel allows what our filter denies.
-    expect(byLabel.get('unshare(CLONE_NEWUSER)')?.result).toEqual({ ret: 0, errno: 0 });
-    expect(byLabel.get('socket(AF_VSOCK) high bits set')?.result?.errno).not.toBe(EPERM);
-  });
-
-  it("clears the image's entrypoint", async () => {
-    const base = await docker.createContainer({
-      Image: testImage(),
-      Cmd: ['true'],
-      Labels: { [TEST_LABEL]: 'base' },
+    afterAll(() => {
+      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     });
-    const tag = `entrypoint-${process.pid}-${Date.now()}`;
-    const repo = 'localhost/mcp-hardening-entrypoint-probe';
-    try {
-      await base.commit({
-        repo,
-        tag,
-        changes: 'ENTRYPOINT ["/bin/echo", "the image entrypoint ran"]',
-      });
-      const command = ['python3', '-c', 'print("our command ran")'];
-      const finished = await runToEnd(
-        docker,
-        buildContainerCreateOptions(settings(command, `${repo}:${tag}`)),
+
+    const settings = (command: string[], image = testImage()): HardeningSettings => ({
+      engine: engine.name,
+      ociRuntime: engine.ociRuntime,
+      seccompProfilePath:
+        engine.name === 'podman' ? writeSeccompProfileFile(profileDir) : undefined,
+      image,
+      user: '65534:65534',
+      memoryBytes: 512 * MiB,
+      pidsLimit: 128,
+      ...hardeningDefaults(),
+      labels: { [TEST_LABEL]: 'hardening-engine' },
+      command,
+    });
+    const probeCommand = [
+      'python3',
+      '-c',
+      PROBE_SCRIPT,
+      JSON.stringify(deniedSyscallProbes()),
+      readFileSync(path.join(REPO_ROOT, 'sandbox/mcp_sandbox/facts.py'), 'utf8'),
+    ];
+
+    it('applies every setting, and the sandbox verifies clean', async () => {
+      const ours = settings(probeCommand);
+      const finished = await runToEnd(docker, buildContainerCreateOptions(ours));
+      const report = parseReport(finished);
+      // 0, not 137: filling /tmp hit the tmpfs size, not the memory limit.
+      expect(finished.exitCode, finished.stderr).toBe(0);
+      expect(finished.inspect.HostConfig.LogConfig?.Type).toBe('none');
+      expect(report.pid1, 'Init: true puts an init process at PID 1').not.toMatch(/python/);
+
+      const facts = sandboxFactsSchema.parse(report.facts);
+      expect(facts).toMatchObject({ uid: 65534, gid: 65534, capEff: '0000000000000000' });
+      expect(facts).toMatchObject({ noNewPrivs: 1, seccomp: 2, netInterfaces: ['lo'] });
+      expect(verifyHardening(facts, ours)).toEqual([]);
+
+      expect(report.writes.tmp_70mb).toMatchObject({ ok: false, errno: ENOSPC });
+      expect(report.writes.workspace).toEqual({ ok: true, value: 'hello' });
+      expect(report.writes.root).toMatchObject({ ok: false, errno: EROFS });
+      expect(report.writes.run).toMatchObject({ ok: false, errno: EACCES });
+      expect(report.writes.var_tmp).toMatchObject({ ok: false, errno: EROFS });
+    });
+
+    it('refuses every denied call while ordinary Python works', async () => {
+      const report = parseReport(
+        await runToEnd(docker, buildContainerCreateOptions(settings(probeCommand))),
       );
-      expect(finished.stdout.trim(), finished.stderr).toBe('our command ran');
-    } finally {
-      await base.remove({ force: true }).catch(() => undefined);
-      await docker
-        .getImage(`${repo}:${tag}`)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  });
-});
+      const probes = deniedSyscallProbes().filter((probe) =>
+        report.arch === 'x86_64' ? probe.numbers.x86_64 !== null : probe.numbers.aarch64 !== null,
+      );
+      expect(report.probes.map((probe) => probe.label)).toEqual(probes.map((probe) => probe.label));
+      for (const [index, probe] of probes.entries()) {
+        expect(report.probes[index], probe.label).toMatchObject({
+          result: { ret: -1, errno: probe.errno },
+          signal: null,
+        });
+      }
+      if (report.arch === 'x86_64') {
+        // 32-bit syscalls (int 0x80) match no architecture in the filter: the caller dies.
+        expect(report.int80, 'int 0x80').toEqual({ result: null, signal: SIGSYS });
+      }
+      expect(report.ordinary).toEqual({
+        thread: { ok: true, value: 42 },
+        subprocess: { ok: true, value: 0 },
+        posix_spawn: { ok: true, value: 0 },
+        socketpair: { ok: true, value: 'ping' },
+        inet_socket: { ok: true, value: 'ok' },
+        read_file: { ok: true, value: true },
+        asyncio: { ok: true, value: 7 },
+      });
+    });
+
+    it('uses probes that only the filter refuses (checked without it)', async () => {
+      const options = buildContainerCreateOptions(settings(probeCommand));
+      if (options.HostConfig)
+        options.HostConfig.SecurityOpt = ['no-new-privileges', 'seccomp=unconfined'];
+      const report = parseReport(await runToEnd(docker, options));
+      expect(sandboxFactsSchema.parse(report.facts).seccomp).toBe(0);
+      const byLabel = new Map(report.probes.map((probe) => [probe.label, probe]));
+      for (const probe of deniedSyscallProbes().filter((candidate) => candidate.filterOnly)) {
+        const seen = byLabel.get(probe.label);
+        if (!seen) continue;
+        const refusedAlike = seen.result?.ret === -1 && seen.result.errno === probe.errno;
+        expect(refusedAlike, `${probe.label} without seccomp: ${JSON.stringify(seen)}`).toBe(false);
+      }
+      // The control run is meaningful only if the kernel allows what our filter denies.
+      expect(byLabel.get('unshare(CLONE_NEWUSER)')?.result).toEqual({ ret: 0, errno: 0 });
+      expect(byLabel.get('socket(AF_VSOCK) high bits set')?.result?.errno).not.toBe(EPERM);
+    });
+
+    it("clears the image's entrypoint", async () => {
+      const base = await docker.createContainer({
+        Image: testImage(),
+        Cmd: ['true'],
+        Labels: { [TEST_LABEL]: 'base' },
+      });
+      const tag = `entrypoint-${process.pid}-${Date.now()}`;
+      const repo = 'localhost/mcp-hardening-entrypoint-probe';
+      try {
+        await base.commit({
+          repo,
+          tag,
+          changes: 'ENTRYPOINT ["/bin/echo", "the image entrypoint ran"]',
+        });
+        const command = ['python3', '-c', 'print("our command ran")'];
+        const finished = await runToEnd(
+          docker,
+          buildContainerCreateOptions(settings(command, `${repo}:${tag}`)),
+        );
+        expect(finished.stdout.trim(), finished.stderr).toBe('our command ran');
+      } finally {
+        await base.remove({ force: true }).catch(() => undefined);
+        await docker
+          .getImage(`${repo}:${tag}`)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    });
+  },
+  { gvisor: true },
+);
