@@ -14,6 +14,8 @@ import {
 } from './container/hardening.js';
 import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
+import { gvisorSeccompProfile } from './container/seccomp-gvisor.js';
+import { buildSeccompProfile } from './container/seccomp-profile.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
@@ -131,9 +133,14 @@ export function sandboxHardening(
   return {
     engine,
     // Podman's compat API takes the seccomp profile only as a file path (podman#27710).
+    // With runsc, every container of that Podman service runs under gVisor, the package
+    // installer's too (Podman ignores the runtime a container asks for): gVisor's variant.
     seccompProfilePath:
       engine === 'podman'
-        ? writeSeccompProfileFile(path.join(config.stateDir, 'runtime'))
+        ? writeSeccompProfileFile(
+            path.join(config.stateDir, 'runtime'),
+            config.ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile(),
+          )
         : undefined,
     image: config.image,
     user: config.containerUser,

@@ -5,6 +5,7 @@ import { GVISOR_MIN_PIDS, type OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
+import { gvisorSeccompProfile } from './seccomp-gvisor.js';
 import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
 
 const MiB = 1024 * 1024;
@@ -19,7 +20,8 @@ export interface HardeningSettings {
   engine?: EngineKind | undefined;
   /**
    * Podman only, required there: a file holding our seccomp profile, readable by the
-   * Podman service (see writeSeccompProfileFile). Docker gets the profile inline.
+   * Podman service (see writeSeccompProfileFile). Docker gets the profile inline. Under
+   * runsc the file must hold gvisorSeccompProfile().
    */
   seccompProfilePath?: string | undefined;
   image: string;
@@ -133,7 +135,7 @@ function checkSettings(settings: HardeningSettings): void {
 function seccompOption(settings: HardeningSettings): string {
   switch (settings.engine) {
     case 'docker':
-      return `seccomp=${seccompProfileJson(buildSeccompProfile())}`;
+      return `seccomp=${seccompProfileJson(settings.ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile())}`;
     case 'podman':
       // Relative paths would resolve against the Podman service's working directory.
       if (!settings.seccompProfilePath || !path.isAbsolute(settings.seccompProfilePath)) {

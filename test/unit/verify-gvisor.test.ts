@@ -107,8 +107,10 @@ describe('MCP_BRIDGE_OCI_RUNTIME', () => {
       'runc',
     );
     expect(gvisor.HostConfig?.Runtime).toBe('runsc');
-    const { Runtime: _runtime, ...rest } = gvisor.HostConfig ?? {};
-    expect(rest).toEqual(plain.HostConfig);
+    expect({ ...gvisor.HostConfig, Runtime: undefined }).toEqual({
+      ...plain.HostConfig,
+      Runtime: undefined,
+    });
   });
 });
 
@@ -219,7 +221,7 @@ describe('verifyHardening under gVisor (runsc)', () => {
       'user: expected uid 65534, sandbox runs as uid 0',
       'capabilities: bounding set is 00000000800405fb, expected none',
       'no_new_privs is not set',
-      'seccomp filter not active (mode 0)',
+      'seccomp filter not active (mode 0): register runsc with --oci-seccomp',
       'network: interfaces [eth0, lo] besides lo',
     ]);
   });
