@@ -177,6 +177,7 @@ export function sandboxBlueprint(
       config.ociRuntime !== 'runsc',
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
+    gvisor: config.ociRuntime === 'runsc',
   };
 }
 

@@ -24,12 +24,6 @@ export const OCI_RUNTIMES = ['runc', 'runsc'] as const;
 export type OciRuntime = (typeof OCI_RUNTIMES)[number];
 
 /**
- * gVisor's own kernel threads count against the container's pids limit: below 64 its
- * sandbox fails to start or dies silently (measured with runsc 20221219 on Podman 4.3).
- */
-export const GVISOR_MIN_PIDS = 64;
-
-/**
  * Every environment variable the bridge reads, validated once at startup. Invalid values
  * stop startup with the variable named: a silently ignored limit is a security bug.
  */
@@ -182,11 +176,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
   if (e.MCP_BRIDGE_TIMEOUT > e.MCP_BRIDGE_MAX_TIMEOUT) {
     throw new ConfigError(
       `Invalid environment: MCP_BRIDGE_TIMEOUT (${e.MCP_BRIDGE_TIMEOUT}) exceeds MCP_BRIDGE_MAX_TIMEOUT (${e.MCP_BRIDGE_MAX_TIMEOUT})`,
-    );
-  }
-  if (e.MCP_BRIDGE_OCI_RUNTIME === 'runsc' && e.MCP_BRIDGE_PIDS < GVISOR_MIN_PIDS) {
-    throw new ConfigError(
-      `Invalid environment: MCP_BRIDGE_PIDS (${e.MCP_BRIDGE_PIDS}) must be at least ${GVISOR_MIN_PIDS} with MCP_BRIDGE_OCI_RUNTIME=runsc: gVisor's own threads count against the limit`,
     );
   }
   return {

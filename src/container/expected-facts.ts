@@ -1,3 +1,4 @@
+import { processLimits } from './gvisor-limits.js';
 import { parseUser, WORKSPACE_DIR, type HardeningSettings } from './hardening.js';
 
 /**
@@ -68,7 +69,7 @@ export function expectedFacts(settings: HardeningSettings): ExpectedFacts {
     cwd: WORKSPACE_DIR,
     home: WORKSPACE_DIR,
     rlimitNofile: settings.nofile,
-    rlimitNproc: settings.nproc,
+    rlimitNproc: processLimits(settings).nproc,
     netInterfaces: ['lo'],
   };
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LANE_MOUNT } from '../channel/socket-lane.js';
-import { GVISOR_MIN_PIDS, type OciRuntime } from '../config/env.js';
+import type { OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
+import { processLimits } from './gvisor-limits.js';
 import { gvisorSeccompProfile } from './seccomp-gvisor.js';
 import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
 
@@ -49,7 +50,8 @@ export interface HardeningSettings {
   packagesVolume?: string | undefined;
   /**
    * The OCI runtime the engine must use (HostConfig.Runtime); unset: the engine's default.
-   * `runsc` (gVisor) changes what the sandbox can see of itself: see expected-facts.ts.
+   * `runsc` (gVisor) changes what the sandbox can see of itself (expected-facts.ts) and
+   * how the process limit is applied (gvisor-limits.ts).
    */
   ociRuntime?: OciRuntime | undefined;
   /**
@@ -120,11 +122,6 @@ function checkSettings(settings: HardeningSettings): void {
     throw new ConfigError(`Hardening setting cpus must be a positive number, got ${settings.cpus}`);
   }
   if (settings.command.length === 0) throw new ConfigError('The sandbox command is empty');
-  if (settings.ociRuntime === 'runsc' && settings.pidsLimit < GVISOR_MIN_PIDS) {
-    throw new ConfigError(
-      `Hardening setting pidsLimit must be at least ${GVISOR_MIN_PIDS} under gVisor (runsc), got ${settings.pidsLimit}`,
-    );
-  }
 }
 
 /**
@@ -179,6 +176,8 @@ export function buildContainerCreateOptions(
   settings: HardeningSettings,
 ): Dockerode.ContainerCreateOptions {
   checkSettings(settings);
+  // Under gVisor the process limit takes another shape (gvisor-limits.ts).
+  const limits = processLimits(settings);
   const hostConfig: Dockerode.HostConfig = {
     NetworkMode: 'none',
     ReadonlyRootfs: true,
@@ -188,13 +187,13 @@ export function buildContainerCreateOptions(
     Memory: settings.memoryBytes,
     // Security: swap limit = memory limit, i.e. no swap (Podman defaulted to 2x memory).
     MemorySwap: settings.memoryBytes,
-    PidsLimit: settings.pidsLimit,
+    PidsLimit: limits.pidsLimit,
     Tmpfs: tmpfsMounts(settings),
     ShmSize: settings.shmSizeBytes,
     // A container's list replaces the engine's defaults: always give both (HOST-NOTES).
     Ulimits: [
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
-      { Name: 'nproc', Soft: settings.nproc, Hard: settings.nproc },
+      { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
     ],
     // Output travels over attach only; the default driver would copy it to an unbounded file.
     LogConfig: { Type: 'none', Config: {} },

@@ -125,8 +125,15 @@ export class SandboxContainer {
   /** The container's exit status, if the engine still knows it. */
   async exitStatus(): Promise<ContainerExit | undefined> {
     try {
-      const info = await this.#container.inspect();
-      if (info.State.Running) return undefined;
+      let info = await this.#container.inspect();
+      if (info.State.Running) {
+        // Its stream can end a moment before the engine sees the container stop: under
+        // gVisor (whose out-of-memory death leaves only the exit code to tell) the
+        // teardown takes long enough to lose that code. Wait for the stop, briefly.
+        await waitAtMost(this.#container.wait(), EXIT_WAIT_MS);
+        info = await this.#container.inspect();
+        if (info.State.Running) return undefined;
+      }
       return { exitCode: info.State.ExitCode, engineOomKilled: info.State.OOMKilled };
     } catch {
       return undefined;
@@ -155,5 +162,27 @@ export class SandboxContainer {
       this.#socket.destroy();
     })();
     return this.#destroyed;
+  }
+}
+
+/** How long exitStatus waits for a container whose stream ended to be seen stopped. */
+const EXIT_WAIT_MS = 5_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

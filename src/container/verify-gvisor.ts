@@ -73,9 +73,10 @@ export function checkGvisorShm(
  * gVisor shows no cgroup files: the limits apply on the host, to gVisor itself. Memory
  * shows all the same: runsc gives gVisor's kernel as much memory as the cgroup allows,
  * and it reports that as MemTotal (measured: 524288 kB at 512 MiB, the host's 24 GiB
- * without a limit). The pids limit does not show at all: it caps gVisor's own host
- * threads and processes, which the sandbox cannot see (the e2e fork bomb runs under
- * gVisor too). A limit gVisor does show must still hold.
+ * without a limit). The engine's pids limit does not show: it caps gVisor's own host
+ * tasks. The sandbox's processes are capped by RLIMIT_NPROC instead, which gVisor
+ * enforces and the runc checks verify (gvisor-limits.ts). A limit gVisor does show must
+ * still hold.
  */
 export function checkGvisorLimits(facts: SandboxFacts, expected: ExpectedFacts): string[] {
   const problems: string[] = [];

@@ -13,6 +13,8 @@ export function describeSandboxDeath(input: {
   exited: ExitedFrame | undefined;
   exit: ContainerExit | undefined;
   memoryLimitBytes: number;
+  /** The sandbox ran under gVisor (runsc): see the exit code 137 case. */
+  gvisor?: boolean;
 }): { message: string; outOfMemory: boolean } {
   const { exited, exit, memoryLimitBytes } = input;
   const limit = formatByteSize(exited?.memoryLimitBytes ?? memoryLimitBytes);
@@ -33,6 +35,15 @@ export function describeSandboxDeath(input: {
     };
   }
   const code = exit?.exitCode;
+  if (code === 137 && input.gvisor) {
+    // The host's OOM killer ends gVisor itself (its sandbox process), so no watcher is
+    // left to say so, and Podman never sets OOMKilled (measured: dmesg shows the memory
+    // cgroup killing runsc's process at the limit).
+    return {
+      message: `Out of memory, most likely: the sandbox was killed (exit code 137). Under gVisor the host kills the whole sandbox when its code uses more than the ${limit} memory limit (MCP_BRIDGE_MEMORY); a kill from outside (docker/podman kill or rm) looks the same. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: true,
+    };
+  }
   const detail =
     code === undefined
       ? 'was removed or its connection was lost'

@@ -21,7 +21,7 @@ import {
 import { StreamDemuxer } from '../../src/container/stream-demux.js';
 import { verifyHardening } from '../../src/container/verify-hardening.js';
 import { REPO_ROOT } from '../support/bridge-client.js';
-import { describeEachEngine, testImage, type TestEngine } from '../support/engines.js';
+import { describeEachEngineAndGvisor, testImage, type TestEngine } from '../support/engines.js';
 
 /**
  * The real check that unit tests cannot give: a container built by
@@ -255,158 +255,154 @@ function parseReport(finished: Finished): ProbeReport {
   return JSON.parse(line.slice('REPORT '.length)) as ProbeReport;
 }
 
-describeEachEngine(
-  'hardened sandbox container',
-  (engine: TestEngine) => {
-    const docker = dockerClient(engine.dockerHost);
-    let profileDir = '';
+describeEachEngineAndGvisor('hardened sandbox container', (engine: TestEngine) => {
+  const docker = dockerClient(engine.dockerHost);
+  let profileDir = '';
 
-    beforeAll(() => {
-      profileDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-hardening-test-'));
-    });
-    afterAll(() => {
-      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    });
+  beforeAll(() => {
+    profileDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-hardening-test-'));
+  });
+  afterAll(() => {
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
 
-    const gvisor = engine.ociRuntime === 'runsc';
-    const settings = (command: string[], image = testImage()): HardeningSettings => ({
-      engine: engine.name,
-      ociRuntime: engine.ociRuntime,
-      seccompProfilePath:
-        engine.name === 'podman'
-          ? writeSeccompProfileFile(
-              profileDir,
-              gvisor ? gvisorSeccompProfile() : buildSeccompProfile(),
-            )
-          : undefined,
-      image,
-      user: '65534:65534',
-      memoryBytes: 512 * MiB,
-      pidsLimit: 128,
-      ...hardeningDefaults(),
-      labels: { [TEST_LABEL]: 'hardening-engine' },
-      command,
-    });
-    const probeCommand = [
-      'python3',
-      '-c',
-      PROBE_SCRIPT,
-      JSON.stringify(deniedSyscallProbes()),
-      readFileSync(path.join(REPO_ROOT, 'sandbox/mcp_sandbox/facts.py'), 'utf8'),
-    ];
+  const gvisor = engine.ociRuntime === 'runsc';
+  const settings = (command: string[], image = testImage()): HardeningSettings => ({
+    engine: engine.name,
+    ociRuntime: engine.ociRuntime,
+    seccompProfilePath:
+      engine.name === 'podman'
+        ? writeSeccompProfileFile(
+            profileDir,
+            gvisor ? gvisorSeccompProfile() : buildSeccompProfile(),
+          )
+        : undefined,
+    image,
+    user: '65534:65534',
+    memoryBytes: 512 * MiB,
+    pidsLimit: 128,
+    ...hardeningDefaults(),
+    labels: { [TEST_LABEL]: 'hardening-engine' },
+    command,
+  });
+  const probeCommand = [
+    'python3',
+    '-c',
+    PROBE_SCRIPT,
+    JSON.stringify(deniedSyscallProbes()),
+    readFileSync(path.join(REPO_ROOT, 'sandbox/mcp_sandbox/facts.py'), 'utf8'),
+  ];
 
-    it('applies every setting, and the sandbox verifies clean', async () => {
-      const ours = settings(probeCommand);
-      const finished = await runToEnd(docker, buildContainerCreateOptions(ours));
-      const report = parseReport(finished);
-      // 0, not 137: filling /tmp hit the tmpfs size, not the memory limit.
-      expect(finished.exitCode, finished.stderr).toBe(0);
-      expect(finished.inspect.HostConfig.LogConfig?.Type).toBe('none');
-      expect(report.pid1, 'Init: true puts an init process at PID 1').not.toMatch(/python/);
+  it('applies every setting, and the sandbox verifies clean', async () => {
+    const ours = settings(probeCommand);
+    const finished = await runToEnd(docker, buildContainerCreateOptions(ours));
+    const report = parseReport(finished);
+    // 0, not 137: filling /tmp hit the tmpfs size, not the memory limit.
+    expect(finished.exitCode, finished.stderr).toBe(0);
+    expect(finished.inspect.HostConfig.LogConfig?.Type).toBe('none');
+    expect(report.pid1, 'Init: true puts an init process at PID 1').not.toMatch(/python/);
 
-      const facts = sandboxFactsSchema.parse(report.facts);
-      expect(facts).toMatchObject({ uid: 65534, gid: 65534, capEff: '0000000000000000' });
-      expect(facts).toMatchObject({ noNewPrivs: 1, seccomp: 2, netInterfaces: ['lo'] });
-      expect(verifyHardening(facts, ours)).toEqual([]);
+    const facts = sandboxFactsSchema.parse(report.facts);
+    expect(facts).toMatchObject({ uid: 65534, gid: 65534, capEff: '0000000000000000' });
+    expect(facts).toMatchObject({ noNewPrivs: 1, seccomp: 2, netInterfaces: ['lo'] });
+    expect(verifyHardening(facts, ours)).toEqual([]);
 
-      expect(report.writes.tmp_70mb).toMatchObject({ ok: false, errno: ENOSPC });
-      expect(report.writes.workspace).toEqual({ ok: true, value: 'hello' });
-      // gVisor checks the directory's permissions before the mount's read-only flag (Linux
-      // the other way round): EACCES instead of EROFS. Nothing is written either way, and
-      // verifyHardening above saw / and /var/tmp mounted read-only.
-      const readOnly = gvisor ? EACCES : EROFS;
-      expect(report.writes.root).toMatchObject({ ok: false, errno: readOnly });
-      expect(report.writes.run).toMatchObject({ ok: false, errno: EACCES });
-      expect(report.writes.var_tmp).toMatchObject({ ok: false, errno: readOnly });
-    });
+    expect(report.writes.tmp_70mb).toMatchObject({ ok: false, errno: ENOSPC });
+    expect(report.writes.workspace).toEqual({ ok: true, value: 'hello' });
+    // gVisor checks the directory's permissions before the mount's read-only flag (Linux
+    // the other way round): EACCES instead of EROFS. Nothing is written either way, and
+    // verifyHardening above saw / and /var/tmp mounted read-only.
+    const readOnly = gvisor ? EACCES : EROFS;
+    expect(report.writes.root).toMatchObject({ ok: false, errno: readOnly });
+    expect(report.writes.run).toMatchObject({ ok: false, errno: EACCES });
+    expect(report.writes.var_tmp).toMatchObject({ ok: false, errno: readOnly });
+  });
 
-    it('refuses every denied call while ordinary Python works', async () => {
-      const report = parseReport(
-        await runToEnd(docker, buildContainerCreateOptions(settings(probeCommand))),
-      );
-      const probes = deniedSyscallProbes().filter((probe) =>
-        report.arch === 'x86_64' ? probe.numbers.x86_64 !== null : probe.numbers.aarch64 !== null,
-      );
-      expect(report.probes.map((probe) => probe.label)).toEqual(probes.map((probe) => probe.label));
-      for (const [index, probe] of probes.entries()) {
-        expect(report.probes[index], probe.label).toMatchObject({
-          result: { ret: -1, errno: probe.errno },
-          signal: null,
-        });
-      }
-      if (report.arch === 'x86_64') {
-        // 32-bit syscalls (int 0x80) match no architecture in the filter: the caller dies.
-        // gVisor runs no 32-bit syscalls at all: the caller faults before any filter.
-        expect(report.int80, 'int 0x80').toEqual({
-          result: null,
-          signal: gvisor ? SIGSEGV : SIGSYS,
-        });
-      }
-      expect(report.ordinary).toEqual({
-        thread: { ok: true, value: 42 },
-        subprocess: { ok: true, value: 0 },
-        posix_spawn: { ok: true, value: 0 },
-        socketpair: { ok: true, value: 'ping' },
-        inet_socket: { ok: true, value: 'ok' },
-        read_file: { ok: true, value: true },
-        asyncio: { ok: true, value: 7 },
+  it('refuses every denied call while ordinary Python works', async () => {
+    const report = parseReport(
+      await runToEnd(docker, buildContainerCreateOptions(settings(probeCommand))),
+    );
+    const probes = deniedSyscallProbes().filter((probe) =>
+      report.arch === 'x86_64' ? probe.numbers.x86_64 !== null : probe.numbers.aarch64 !== null,
+    );
+    expect(report.probes.map((probe) => probe.label)).toEqual(probes.map((probe) => probe.label));
+    for (const [index, probe] of probes.entries()) {
+      expect(report.probes[index], probe.label).toMatchObject({
+        result: { ret: -1, errno: probe.errno },
+        signal: null,
       });
-    });
-
-    it('uses probes that only the filter refuses (checked without it)', async () => {
-      const options = buildContainerCreateOptions(settings(probeCommand));
-      if (options.HostConfig)
-        options.HostConfig.SecurityOpt = ['no-new-privileges', 'seccomp=unconfined'];
-      const report = parseReport(await runToEnd(docker, options));
-      expect(sandboxFactsSchema.parse(report.facts).seccomp).toBe(0);
-      const byLabel = new Map(report.probes.map((probe) => [probe.label, probe]));
-      for (const probe of deniedSyscallProbes().filter((candidate) => candidate.filterOnly)) {
-        const seen = byLabel.get(probe.label);
-        if (!seen) continue;
-        if (gvisor && GVISOR_REFUSES_ALIKE.has(probe.label)) {
-          expect(seen.result, `${probe.label} in gVisor without seccomp`).toEqual({
-            ret: -1,
-            errno: probe.errno,
-          });
-          continue;
-        }
-        const refusedAlike = seen.result?.ret === -1 && seen.result.errno === probe.errno;
-        expect(refusedAlike, `${probe.label} without seccomp: ${JSON.stringify(seen)}`).toBe(false);
-      }
-      // The control run is meaningful only if the kernel allows what our filter denies
-      // (gVisor's kernel too: it makes user namespaces of its own).
-      expect(byLabel.get('unshare(CLONE_NEWUSER)')?.result).toEqual({ ret: 0, errno: 0 });
-      expect(byLabel.get('socket(AF_VSOCK) high bits set')?.result?.errno).not.toBe(EPERM);
-    });
-
-    it("clears the image's entrypoint", async () => {
-      const base = await docker.createContainer({
-        Image: testImage(),
-        Cmd: ['true'],
-        Labels: { [TEST_LABEL]: 'base' },
+    }
+    if (report.arch === 'x86_64') {
+      // 32-bit syscalls (int 0x80) match no architecture in the filter: the caller dies.
+      // gVisor runs no 32-bit syscalls at all: the caller faults before any filter.
+      expect(report.int80, 'int 0x80').toEqual({
+        result: null,
+        signal: gvisor ? SIGSEGV : SIGSYS,
       });
-      const tag = `entrypoint-${process.pid}-${Date.now()}`;
-      const repo = 'localhost/mcp-hardening-entrypoint-probe';
-      try {
-        await base.commit({
-          repo,
-          tag,
-          changes: 'ENTRYPOINT ["/bin/echo", "the image entrypoint ran"]',
-        });
-        const command = ['python3', '-c', 'print("our command ran")'];
-        const finished = await runToEnd(
-          docker,
-          buildContainerCreateOptions(settings(command, `${repo}:${tag}`)),
-        );
-        expect(finished.stdout.trim(), finished.stderr).toBe('our command ran');
-      } finally {
-        await base.remove({ force: true }).catch(() => undefined);
-        await docker
-          .getImage(`${repo}:${tag}`)
-          .remove({ force: true })
-          .catch(() => undefined);
-      }
+    }
+    expect(report.ordinary).toEqual({
+      thread: { ok: true, value: 42 },
+      subprocess: { ok: true, value: 0 },
+      posix_spawn: { ok: true, value: 0 },
+      socketpair: { ok: true, value: 'ping' },
+      inet_socket: { ok: true, value: 'ok' },
+      read_file: { ok: true, value: true },
+      asyncio: { ok: true, value: 7 },
     });
-  },
-  { gvisor: true },
-);
+  });
+
+  it('uses probes that only the filter refuses (checked without it)', async () => {
+    const options = buildContainerCreateOptions(settings(probeCommand));
+    if (options.HostConfig)
+      options.HostConfig.SecurityOpt = ['no-new-privileges', 'seccomp=unconfined'];
+    const report = parseReport(await runToEnd(docker, options));
+    expect(sandboxFactsSchema.parse(report.facts).seccomp).toBe(0);
+    const byLabel = new Map(report.probes.map((probe) => [probe.label, probe]));
+    for (const probe of deniedSyscallProbes().filter((candidate) => candidate.filterOnly)) {
+      const seen = byLabel.get(probe.label);
+      if (!seen) continue;
+      if (gvisor && GVISOR_REFUSES_ALIKE.has(probe.label)) {
+        expect(seen.result, `${probe.label} in gVisor without seccomp`).toEqual({
+          ret: -1,
+          errno: probe.errno,
+        });
+        continue;
+      }
+      const refusedAlike = seen.result?.ret === -1 && seen.result.errno === probe.errno;
+      expect(refusedAlike, `${probe.label} without seccomp: ${JSON.stringify(seen)}`).toBe(false);
+    }
+    // The control run is meaningful only if the kernel allows what our filter denies
+    // (gVisor's kernel too: it makes user namespaces of its own).
+    expect(byLabel.get('unshare(CLONE_NEWUSER)')?.result).toEqual({ ret: 0, errno: 0 });
+    expect(byLabel.get('socket(AF_VSOCK) high bits set')?.result?.errno).not.toBe(EPERM);
+  });
+
+  it("clears the image's entrypoint", async () => {
+    const base = await docker.createContainer({
+      Image: testImage(),
+      Cmd: ['true'],
+      Labels: { [TEST_LABEL]: 'base' },
+    });
+    const tag = `entrypoint-${process.pid}-${Date.now()}`;
+    const repo = 'localhost/mcp-hardening-entrypoint-probe';
+    try {
+      await base.commit({
+        repo,
+        tag,
+        changes: 'ENTRYPOINT ["/bin/echo", "the image entrypoint ran"]',
+      });
+      const command = ['python3', '-c', 'print("our command ran")'];
+      const finished = await runToEnd(
+        docker,
+        buildContainerCreateOptions(settings(command, `${repo}:${tag}`)),
+      );
+      expect(finished.stdout.trim(), finished.stderr).toBe('our command ran');
+    } finally {
+      await base.remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(`${repo}:${tag}`)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  });
+});

@@ -67,41 +67,37 @@ function isCi(env: NodeJS.ProcessEnv): boolean {
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
 }
 
-export interface EachEngineOptions {
-  /**
-   * Also run on the gVisor engine (MCP_BRIDGE_TEST_GVISOR_HOST, sandbox under runsc), as
-   * `title [gvisor]`. Opt-in per file: gVisor is slower, so CI runs the hardening and
-   * escape tests on it, not the whole suite.
-   */
-  gvisor?: boolean;
-  env?: NodeJS.ProcessEnv;
-}
-
 /**
- * Declares `body` once per engine, as `title [podman]` and `title [docker]` (and
- * `title [gvisor]` when asked). An engine whose variable is unset is skipped with a
- * warning saying how to run it; under CI it becomes a failing test instead, so a
- * misconfigured CI cannot pass by skipping.
+ * Declares `body` once per engine, as `title [podman]` and `title [docker]`. An engine
+ * whose variable is unset is skipped with a warning saying how to run it; under CI it
+ * becomes a failing test instead, so a misconfigured CI cannot pass by skipping.
  */
 export function describeEachEngine(
   title: string,
   body: (engine: TestEngine) => void,
-  options: EachEngineOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): void {
-  const env = options.env ?? process.env;
   const configured = testEngines(env);
   for (const name of ['podman', 'docker'] as const) {
-    describeOn(
-      title,
-      name,
-      configured.find((candidate) => candidate.name === name),
-      ENGINE_VARIABLES[name],
-      body,
-      env,
-    );
+    const engine = configured.find((candidate) => candidate.name === name);
+    describeOn(title, name, engine, ENGINE_VARIABLES[name], body, env);
   }
-  if (options.gvisor)
-    describeOn(title, 'gvisor', gvisorTestEngine(env), GVISOR_VARIABLE, body, env);
+}
+
+/**
+ * describeEachEngine, and also `title [gvisor]`: the sandbox under runsc on the engine at
+ * MCP_BRIDGE_TEST_GVISOR_HOST (skipped, or failing under CI, like the others when unset).
+ * Opt-in per file: gVisor is slower, so CI runs the hardening and escape tests on it, not
+ * the whole suite. A bridge started for it needs `engine.bridgeEnv`; create options need
+ * `engine.ociRuntime`.
+ */
+export function describeEachEngineAndGvisor(
+  title: string,
+  body: (engine: TestEngine) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  describeEachEngine(title, body, env);
+  describeOn(title, 'gvisor', gvisorTestEngine(env), GVISOR_VARIABLE, body, env);
 }
 
 function describeOn(

@@ -62,6 +62,7 @@ function gvisorFacts(overrides: Partial<SandboxFacts> = {}): SandboxFacts {
     memTotalBytes: 512 * MiB,
     shmSizeBytes: 8 * MiB,
     kernel: GVISOR_KERNEL,
+    rlimitNproc: 128, // MCP_BRIDGE_PIDS: gvisor-limits.ts
     ...overrides,
   });
 }
@@ -91,15 +92,22 @@ describe('MCP_BRIDGE_OCI_RUNTIME', () => {
     expect(() => loadConfig({ MCP_BRIDGE_OCI_RUNTIME: 'kata' })).toThrow(/MCP_BRIDGE_OCI_RUNTIME/);
   });
 
-  it('refuses a pids limit gVisor cannot start under', () => {
-    expect(() => loadConfig({ MCP_BRIDGE_OCI_RUNTIME: 'runsc', MCP_BRIDGE_PIDS: '32' })).toThrow(
-      /MCP_BRIDGE_PIDS \(32\) must be at least 64 with MCP_BRIDGE_OCI_RUNTIME=runsc/,
-    );
-    expect(loadConfig({ MCP_BRIDGE_PIDS: '32' }).pidsLimit).toBe(32);
-    expect(() => buildContainerCreateOptions({ ...runsc, pidsLimit: 32 })).toThrow(ConfigError);
+  it('caps the sandbox through RLIMIT_NPROC under gVisor, and leaves gVisor room on the host', () => {
+    const limits = (settings: HardeningSettings) => {
+      const host = buildContainerCreateOptions(settings).HostConfig;
+      const nproc = (host?.Ulimits ?? []).find((limit) => limit.Name === 'nproc');
+      return { pids: host?.PidsLimit, nproc: [nproc?.Soft, nproc?.Hard] };
+    };
+    expect(limits(base)).toEqual({ pids: 128, nproc: [16384, 16384] });
+    expect(limits(runsc)).toEqual({ pids: 64 + 6 * 128, nproc: [128, 128] });
+    expect(limits({ ...runsc, pidsLimit: 16 })).toEqual({ pids: 160, nproc: [16, 16] });
+    // And the sandbox must show that RLIMIT_NPROC.
+    expect(verifyHardening(gvisorFacts({ rlimitNproc: 16384 }), runsc)).toEqual([
+      'nproc rlimit: expected 128, sandbox has 16384',
+    ]);
   });
 
-  it('becomes HostConfig.Runtime, and nothing else of the hardening changes', () => {
+  it('becomes HostConfig.Runtime; the rest of the hardening but the process limit stays', () => {
     const plain = buildContainerCreateOptions(base);
     const gvisor = buildContainerCreateOptions(runsc);
     expect(plain.HostConfig?.Runtime).toBeUndefined();
@@ -107,10 +115,11 @@ describe('MCP_BRIDGE_OCI_RUNTIME', () => {
       'runc',
     );
     expect(gvisor.HostConfig?.Runtime).toBe('runsc');
-    expect({ ...gvisor.HostConfig, Runtime: undefined }).toEqual({
-      ...plain.HostConfig,
-      Runtime: undefined,
+    const unlimited = (options: typeof plain) => ({
+      ...options,
+      HostConfig: { ...options.HostConfig, Runtime: undefined, PidsLimit: 0, Ulimits: [] },
     });
+    expect(unlimited(gvisor)).toEqual(unlimited(plain));
   });
 });
 
@@ -142,7 +151,7 @@ describe('verifyHardening under gVisor (runsc)', () => {
   });
 
   it('refuses gVisor when runsc was not asked for, saying what to set', () => {
-    const problems = verifyHardening(gvisorFacts(), base);
+    const problems = verifyHardening(gvisorFacts({ rlimitNproc: 16384 }), base);
     expect(problems[0]).toBe(
       "runtime: the sandbox runs under gVisor (the engine's default runtime is runsc), but MCP_BRIDGE_OCI_RUNTIME is not runsc: set MCP_BRIDGE_OCI_RUNTIME=runsc so the bridge checks the sandbox the way gVisor shows it",
     );
