@@ -18,6 +18,19 @@ export function describeSandboxDeath(input: {
 }): { message: string; outOfMemory: boolean } {
   const { exited, exit, memoryLimitBytes } = input;
   const limit = formatByteSize(exited?.memoryLimitBytes ?? memoryLimitBytes);
+  if (input.gvisor && !exited && (exit?.engineOomKilled || exit?.exitCode === 137)) {
+    // The host's OOM killer ends gVisor itself (its sandbox process), so no watcher is
+    // left to say so; Docker flags it, Podman never does (measured: dmesg shows the
+    // memory cgroup killing runsc's process at the limit, exit code 137).
+    const certain = exit.engineOomKilled;
+    return {
+      message:
+        `${certain ? 'Out of memory' : 'Out of memory, most likely'}: the sandbox was killed (exit code ${exit.exitCode}). ` +
+        `Under gVisor the host kills the whole sandbox when its code uses more than the ${limit} memory limit (MCP_BRIDGE_MEMORY)` +
+        `${certain ? '' : '; a kill from outside (docker/podman kill or rm) looks the same'}. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: true,
+    };
+  }
   if (exited?.oomKilled || exit?.engineOomKilled) {
     return {
       message: `Out of memory: the code used more than the sandbox's ${limit} memory limit (MCP_BRIDGE_MEMORY) and the Python process was killed. The session state was lost; the next call starts a fresh sandbox.`,
@@ -35,15 +48,6 @@ export function describeSandboxDeath(input: {
     };
   }
   const code = exit?.exitCode;
-  if (code === 137 && input.gvisor) {
-    // The host's OOM killer ends gVisor itself (its sandbox process), so no watcher is
-    // left to say so, and Podman never sets OOMKilled (measured: dmesg shows the memory
-    // cgroup killing runsc's process at the limit).
-    return {
-      message: `Out of memory, most likely: the sandbox was killed (exit code 137). Under gVisor the host kills the whole sandbox when its code uses more than the ${limit} memory limit (MCP_BRIDGE_MEMORY); a kill from outside (docker/podman kill or rm) looks the same. The session state was lost; the next call starts a fresh sandbox.`,
-      outOfMemory: true,
-    };
-  }
   const detail =
     code === undefined
       ? 'was removed or its connection was lost'

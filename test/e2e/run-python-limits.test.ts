@@ -157,7 +157,7 @@ describeEachEngineAndGvisor('run_python limits', (engine) => {
     // so, and the next call runs in a fresh one.
     const gvisor = engine.ociRuntime === 'runsc';
     if (gvisor) {
-      expect(payloadOf(bomb).error, describeResult(bomb)).toMatch(/^Out of memory, most likely/);
+      expect(payloadOf(bomb).error, describeResult(bomb)).toMatch(/^Out of memory\b.*Under gVisor/);
     }
     const stderr = (payloadOf(bomb).stderr ?? []).join('\n');
     if (!gvisor) {

@@ -108,6 +108,17 @@ describe('describeSandboxDeath', () => {
     expect(result.message).toMatch(/^Out of memory, most likely: /);
     expect(result.message).toContain('512 MiB memory limit (MCP_BRIDGE_MEMORY)');
     expect(result.message).toMatch(/kill from outside/);
+    const flagged = describeSandboxDeath({
+      exited: undefined,
+      exit: { exitCode: 137, engineOomKilled: true },
+      memoryLimitBytes: 512 * MiB,
+      gvisor: true,
+    });
+    expect(flagged.outOfMemory).toBe(true);
+    expect(flagged.message).toMatch(
+      /^Out of memory: the sandbox was killed \(exit code 137\)\. Under gVisor/,
+    );
+    expect(flagged.message).not.toMatch(/kill from outside/);
     // Any other end under gVisor is told as under runc.
     const stopped = describeSandboxDeath({
       exited: undefined,
