@@ -55,7 +55,7 @@ export class SandboxContainer {
       container = await docker.createContainer(options);
     } catch (error: unknown) {
       throw new SandboxStartError(
-        `Could not create the sandbox container: ${errorMessage(error)}`,
+        `Could not create the sandbox container: ${errorMessage(error).trim()}${runtimeHint(options, error)}`,
         {
           cause: error,
         },
@@ -185,4 +185,11 @@ async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** For an engine that does not know the OCI runtime we asked for (Docker: "Unknown runtime"). */
+function runtimeHint(options: Dockerode.ContainerCreateOptions, error: unknown): string {
+  const runtime = options.HostConfig?.Runtime;
+  if (!runtime || !/runtime/i.test(errorMessage(error))) return '';
+  return `. MCP_BRIDGE_OCI_RUNTIME=${runtime} needs the engine to have that runtime (README, "gVisor (optional)"), or unset it`;
 }

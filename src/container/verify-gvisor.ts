@@ -26,7 +26,7 @@ export function checkKernel(facts: SandboxFacts, expected: ExpectedFacts): strin
   if (expected.kernel === 'gvisor' && !gvisor) {
     return [
       `runtime: MCP_BRIDGE_OCI_RUNTIME=runsc, but the sandbox does not run under gVisor (its kernel is ${describeKernel(facts.kernel)}): ` +
-        'the engine ignored the runtime or does not have it. Podman ignores the runtime a Docker-API client asks for: point the bridge at a Podman service whose default runtime is runsc (README, "gVisor")',
+        'the engine ignored the runtime or does not have it. Podman ignores the runtime a Docker-API client asks for: point the bridge at a Podman service whose default runtime is runsc (README, "gVisor (optional)")',
     ];
   }
   if (expected.kernel === 'host' && gvisor) {
