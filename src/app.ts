@@ -130,16 +130,20 @@ export function sandboxHardening(
   config: BridgeConfig,
   engine: EngineKind,
 ): Omit<HardeningSettings, 'command' | 'labels'> {
+  // With runsc on Podman every container of that service runs under gVisor, the package
+  // installer's too (Podman ignores the runtime a container asks for): all get gVisor's
+  // settings. On Docker only the sandbox asks for runsc (sandboxBlueprint); the installer
+  // keeps the default runtime, which can reach the package index.
+  const ociRuntime = config.ociRuntime === 'runsc' && engine === 'podman' ? 'runsc' : undefined;
   return {
     engine,
+    ociRuntime,
     // Podman's compat API takes the seccomp profile only as a file path (podman#27710).
-    // With runsc, every container of that Podman service runs under gVisor, the package
-    // installer's too (Podman ignores the runtime a container asks for): gVisor's variant.
     seccompProfilePath:
       engine === 'podman'
         ? writeSeccompProfileFile(
             path.join(config.stateDir, 'runtime'),
-            config.ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile(),
+            ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile(),
           )
         : undefined,
     image: config.image,
@@ -161,8 +165,7 @@ export function sandboxBlueprint(
     labels: ownerLabels('sandbox'),
     // Package installs (src/packages): the store, read-only at /packages.
     packagesVolume: config.packages.volume,
-    // The sandbox only: the installer keeps the engine's default runtime, which can reach
-    // the package index (runsc on Podman runs with network=none).
+    // The sandbox always asks for the configured runtime (see sandboxHardening).
     ociRuntime: config.ociRuntime,
   };
   return {

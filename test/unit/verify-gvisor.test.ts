@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { MountFact, SandboxFacts } from '../../src/channel/frames.js';
+import { sandboxBlueprint, sandboxHardening } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import { GVISOR_KERNEL_VERSION, isGvisorKernel } from '../../src/container/expected-facts.js';
 import {
@@ -7,6 +11,8 @@ import {
   hardeningDefaults,
   type HardeningSettings,
 } from '../../src/container/hardening.js';
+import { gvisorSeccompProfile } from '../../src/container/seccomp-gvisor.js';
+import { seccompProfileJson } from '../../src/container/seccomp-profile.js';
 import { verifyHardening } from '../../src/container/verify-hardening.js';
 import { ConfigError } from '../../src/errors.js';
 import { confinedFacts } from '../support/sandbox-facts.js';
@@ -235,6 +241,34 @@ describe('verifyHardening under gVisor (runsc)', () => {
     const runcFacts = confinedFacts(mounts, { capAmb: null, kernel: HOST_KERNEL });
     expect(verifyHardening(runcFacts, base)).toContain(
       'capabilities: the ambient set is not shown, expected none',
+    );
+  });
+});
+
+describe('the sandbox blueprint under runsc', () => {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-gvisor-blueprint-'));
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+  const config = loadConfig({ MCP_BRIDGE_OCI_RUNTIME: 'runsc', MCP_BRIDGE_STATE_DIR: stateDir });
+
+  it('asks for runsc and offers no socket lane', () => {
+    const blueprint = sandboxBlueprint(config, 'docker', 'unix:///var/run/docker.sock');
+    expect(blueprint.createOptions(['python3']).HostConfig?.Runtime).toBe('runsc');
+    expect(blueprint.gvisor).toBe(true);
+    // gVisor refuses to connect to a host socket: the lane would only cost a failed try.
+    expect(blueprint.socketLane).toBe(false);
+    const plain = sandboxBlueprint(loadConfig({}), 'docker', 'unix:///var/run/docker.sock');
+    expect(plain.socketLane).toBe(true);
+    expect(plain.gvisor).toBe(false);
+  });
+
+  it("gives the package installer gVisor's settings only where it runs under gVisor too", () => {
+    // Docker honours the runtime per container: the installer keeps runc and its network.
+    expect(sandboxHardening(config, 'docker').ociRuntime).toBeUndefined();
+    // A Podman service for runsc runs every container under it (Podman ignores the ask).
+    const podman = sandboxHardening(config, 'podman');
+    expect(podman.ociRuntime).toBe('runsc');
+    expect(readFileSync(podman.seccompProfilePath ?? '', 'utf8')).toBe(
+      seccompProfileJson(gvisorSeccompProfile()),
     );
   });
 });
