@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this host (Debian 12, root, no systemd) for the integration tests and CI:
-# Podman + Docker engines, their API sockets, and the offline sandbox test image.
+# Podman + Docker engines, their API sockets, a second Podman API service that runs
+# every container under gVisor (runsc), and the offline sandbox test image.
 #
 # Idempotent: every step checks first and only does work that is missing, so a
 # second run takes seconds.
@@ -19,6 +20,19 @@ exec 3>&1 1>&2
 readonly PODMAN_SOCK=/run/podman/podman.sock
 readonly PODMAN_PIDFILE=/run/podman/podman-service.pid
 readonly PODMAN_LOG=/var/log/podman-service.log
+# gVisor: its own Podman API service on its own socket, so the shared service is never
+# restarted for it. Podman 4.3 ignores the runtime a Docker-API client asks for
+# (HostConfig.Runtime) and containers.conf has no per-runtime flags, so this service makes
+# runsc the default runtime and passes runsc its flags:
+# - network=none: runsc's own network stack with loopback only; with the default
+#   (network=sandbox) it refuses to start here ("cannot run with network enabled in root
+#   network namespace"), under Podman and Docker alike;
+# - oci-seccomp: apply the container's seccomp profile inside gVisor too.
+readonly GVISOR_SOCK=/run/podman/podman-gvisor.sock
+readonly GVISOR_PIDFILE=/run/podman/podman-gvisor-service.pid
+readonly GVISOR_LOG=/var/log/podman-gvisor-service.log
+readonly GVISOR_SERVICE=(podman --runtime runsc --runtime-flag network=none --runtime-flag oci-seccomp
+  system service --time=0 "unix://$GVISOR_SOCK")
 readonly DOCKER_SOCK=/var/run/docker.sock
 readonly DOCKER_LOG=/var/log/dockerd.log
 readonly IMAGE=localhost/mcp-sandbox:test
@@ -50,7 +64,8 @@ IMAGE_BUILT=0
 # binary (/usr/libexec/podman/catatonit). uidmap, slirp4netns and fuse-overlayfs
 # are only for rootless Podman; we run as root with --network none on ext4, where
 # the kernel overlay driver works.
-readonly PACKAGES=(podman runc catatonit debootstrap docker.io curl ca-certificates)
+# runsc is gVisor (Debian's build, 20221219), for the gVisor engine.
+readonly PACKAGES=(podman runc catatonit runsc debootstrap docker.io curl ca-certificates)
 
 is_installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
@@ -175,6 +190,42 @@ ensure_podman_service() {
   log "podman service: up (pid $(cat "$PODMAN_PIDFILE"))"
 }
 
+# The gVisor service: started if it does not answer, restarted if it runs with other
+# flags than GVISOR_SERVICE (an older version of this script). Only ever this service.
+gvisor_service_pid() {
+  [[ -f $GVISOR_PIDFILE ]] || return 0
+  local pid
+  pid=$(cat "$GVISOR_PIDFILE")
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  return 0
+}
+
+ensure_gvisor_podman_service() {
+  local pid want
+  pid=$(gvisor_service_pid)
+  want=$(printf '%s ' "${GVISOR_SERVICE[@]}")
+  if [[ -n $pid ]] && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != "$want" ]]; then
+    log "gvisor podman service: other flags, restarting (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 20; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    rm -f "$GVISOR_PIDFILE"
+  fi
+  if ping_sock "$GVISOR_SOCK"; then
+    log "gvisor podman service: running"
+    return
+  fi
+  log "gvisor podman service: starting (log $GVISOR_LOG)"
+  mkdir -p "$(dirname "$GVISOR_SOCK")"
+  rm -f "$GVISOR_SOCK"
+  spawn_detached "$GVISOR_LOG" "${GVISOR_SERVICE[@]}" >"$GVISOR_PIDFILE"
+  wait_for_sock "$GVISOR_SOCK" || die "gvisor podman service did not answer within ${WAIT_SECONDS}s; see $GVISOR_LOG"
+  log "gvisor podman service: up (pid $(cat "$GVISOR_PIDFILE"))"
+}
+
 ensure_dockerd() {
   if ping_sock "$DOCKER_SOCK"; then
     log "dockerd: running"
@@ -275,6 +326,17 @@ load_image_into_docker() {
   docker_cli image inspect "$IMAGE" >/dev/null || die "$IMAGE not usable in docker"
 }
 
+# Through the gVisor service's API, as the tests use it: the kernel must be gVisor's.
+verify_gvisor() {
+  log "gvisor: verifying that its service runs containers under runsc"
+  local out
+  out=$(podman --remote --url "unix://$GVISOR_SOCK" run --rm --network none --user 65534:65534 \
+    "$IMAGE" python3 -c 'import os; print(os.uname().version)') ||
+    die "gvisor check failed; see $GVISOR_LOG"
+  [[ $out == "#1 SMP Sun Jan 10 15:06:54 PST 2016" ]] ||
+    die "the gvisor service's containers report kernel '$out', not gVisor's"
+}
+
 verify_docker_image() {
   log "image: verifying in docker"
   local out
@@ -291,15 +353,18 @@ main() {
   install_packages
   write_containers_conf
   ensure_podman_service
+  ensure_gvisor_podman_service
   ensure_dockerd
   build_image
   verify_podman_image
+  verify_gvisor
   load_image_into_docker
   verify_docker_image
   log "done"
   cat >&3 <<EOF
 export MCP_BRIDGE_TEST_PODMAN_HOST=unix://$PODMAN_SOCK
 export MCP_BRIDGE_TEST_DOCKER_HOST=unix://$DOCKER_SOCK
+export MCP_BRIDGE_TEST_GVISOR_HOST=unix://$GVISOR_SOCK
 export DOCKER_HOST=unix://$PODMAN_SOCK
 export MCP_BRIDGE_IMAGE=$IMAGE
 EOF

@@ -14,6 +14,8 @@ import {
 } from './container/hardening.js';
 import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
+import { gvisorSeccompProfile } from './container/seccomp-gvisor.js';
+import { buildSeccompProfile } from './container/seccomp-profile.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
@@ -131,12 +133,21 @@ export function sandboxHardening(
   config: BridgeConfig,
   engine: EngineKind,
 ): Omit<HardeningSettings, 'command' | 'labels'> {
+  // With runsc on Podman every container of that service runs under gVisor, the package
+  // installer's too (Podman ignores the runtime a container asks for): all get gVisor's
+  // settings. On Docker only the sandbox asks for runsc (sandboxBlueprint); the installer
+  // keeps the default runtime, which can reach the package index.
+  const ociRuntime = config.ociRuntime === 'runsc' && engine === 'podman' ? 'runsc' : undefined;
   return {
     engine,
+    ociRuntime,
     // Podman's compat API takes the seccomp profile only as a file path (podman#27710).
     seccompProfilePath:
       engine === 'podman'
-        ? writeSeccompProfileFile(path.join(config.stateDir, 'runtime'))
+        ? writeSeccompProfileFile(
+            path.join(config.stateDir, 'runtime'),
+            ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile(),
+          )
         : undefined,
     image: config.image,
     user: config.containerUser,
@@ -157,14 +168,22 @@ export function sandboxBlueprint(
     labels: ownerLabels('sandbox'),
     // Package installs (src/packages): the store, read-only at /packages.
     packagesVolume: config.packages.volume,
+    // The sandbox always asks for the configured runtime (see sandboxHardening).
+    ociRuntime: config.ociRuntime,
   };
   return {
     createOptions: (command, laneDir) =>
       buildContainerCreateOptions({ ...settings, command, laneDir }),
     // A remote engine cannot mount our folder; one in a VM fails later and falls back.
-    socketLane: config.channel === 'auto' && dockerHost.startsWith('unix://'),
+    // gVisor refuses to connect to a host socket (EPERM) unless runsc runs with
+    // --host-uds, which would open more of the host to it than the lane is worth.
+    socketLane:
+      config.channel === 'auto' &&
+      dockerHost.startsWith('unix://') &&
+      config.ociRuntime !== 'runsc',
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
+    gvisor: config.ociRuntime === 'runsc',
   };
 }
 

@@ -1,6 +1,7 @@
 import type { BridgeConfig } from './config/env.js';
 import { formatByteSize } from './config/byte-size.js';
 import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
+import { probeGvisor } from './doctor-gvisor.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { sandboxBlueprint, sandboxData } from './app.js';
@@ -21,7 +22,7 @@ export async function runDoctor(
 ): Promise<number> {
   print(`mcp-server-code-execution-mode doctor`);
   print(
-    `  image ${config.image}, memory ${formatByteSize(config.memoryBytes)}, pids ${config.pidsLimit}, user ${config.containerUser}`,
+    `  image ${config.image}, memory ${formatByteSize(config.memoryBytes)}, pids ${config.pidsLimit}, user ${config.containerUser}, runtime ${config.ociRuntime ?? "the engine's default"}`,
   );
 
   let engine: LocatedEngine;
@@ -72,7 +73,9 @@ export async function runDoctor(
     } catch (error: unknown) {
       print(`✗ hardened sandbox: ${errorMessage(error)}`);
       print(
-        '  fix: see docs/security.md; check the engine configuration (HOST-NOTES in the repository lists known engine problems).',
+        config.ociRuntime === 'runsc'
+          ? '  fix: MCP_BRIDGE_OCI_RUNTIME=runsc needs an engine that runs the sandbox under gVisor (README, "gVisor (optional)"); or unset it.'
+          : '  fix: see docs/security.md; check the engine configuration (HOST-NOTES in the repository lists known engine problems).',
       );
       return 1;
     }
@@ -97,14 +100,27 @@ export async function runDoctor(
       print(
         sandbox.channel === 'socket'
           ? '✓ channel: frames take the socket lane'
-          : `  channel: frames take the container's stdin/stdout (${config.channel === 'stdio' ? 'MCP_BRIDGE_CHANNEL=stdio' : 'the socket lane was not reachable; see the log'}), about 0.1 ms slower per round trip`,
+          : `  channel: frames take the container's stdin/stdout (${stdioReason(config)}), about 0.1 ms slower per round trip`,
       );
     } finally {
       await sandbox.destroy();
     }
+    // gVisor is optional: say whether the engine has it, without failing the checks.
+    print(
+      config.ociRuntime === 'runsc'
+        ? `✓ gVisor: the sandbox runs under runsc (kernel ${sandbox.ready.facts.kernel?.release ?? '?'})`
+        : (await probeGvisor(config, engine, logger)).line,
+    );
     print('All checks passed.');
     return 0;
   } finally {
     await engine.ownedService?.stop();
   }
+}
+
+/** Why frames take stdin/stdout rather than the socket lane. */
+function stdioReason(config: BridgeConfig): string {
+  if (config.channel === 'stdio') return 'MCP_BRIDGE_CHANNEL=stdio';
+  if (config.ociRuntime === 'runsc') return 'the socket lane is not offered under gVisor';
+  return 'the socket lane was not reachable; see the log';
 }

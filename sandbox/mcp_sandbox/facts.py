@@ -16,6 +16,7 @@ CGROUP = "/sys/fs/cgroup/"
 UNLIMITED = 1 << 62  # cgroup v1 writes "no limit" as a page-rounded 2**63
 CAPS = ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh")
 CORE = resource.RLIMIT_CORE
+PR_GET_NO_NEW_PRIVS = 39
 
 
 def _read(path: str) -> str:
@@ -33,11 +34,19 @@ def _limit(path: str) -> int | None:
     return int(raw) if raw != "max" and int(raw) < UNLIMITED else None
 
 
+def _no_cgroup_files() -> bool:
+    """gVisor shows no cgroup files at all (the limits apply to it, on the host): that is
+    an absence to report (null), not a read that failed."""
+    return not os.path.exists(CGROUP) or not os.listdir(CGROUP)
+
+
 def _memory_limits() -> tuple[int | None, int | None]:
     """(memory, swap): v2 memory.max and memory.swap.max (the swap alone); v1
     memory.limit_in_bytes and memory.memsw.limit_in_bytes (memory + swap)."""
     if os.path.exists(CGROUP + "memory.max"):
         return _limit(CGROUP + "memory.max"), _limit(CGROUP + "memory.swap.max")
+    if _no_cgroup_files():
+        return None, None
     v1 = CGROUP + "memory/memory."
     memsw = v1 + "memsw.limit_in_bytes"  # absent when swap accounting is off
     return _limit(v1 + "limit_in_bytes"), _limit(memsw) if os.path.exists(memsw) else None
@@ -45,7 +54,47 @@ def _memory_limits() -> tuple[int | None, int | None]:
 
 def _pids_limit() -> int | None:
     path = CGROUP + "pids.max"
+    if not os.path.exists(path) and _no_cgroup_files():
+        return None
     return _limit(path if os.path.exists(path) else CGROUP + "pids/pids.max")
+
+
+def _mem_total() -> int:
+    """/proc/meminfo MemTotal in bytes: the host's memory under runc; under gVisor, the
+    memory the sandbox kernel was given, which runsc sizes to the cgroup limit."""
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            value, unit = (line.split()[1:] + [""])[:2]
+            return int(value) * (1024 if unit == "kB" else 1)
+    raise ValueError("no MemTotal line")
+
+
+def _size_bytes(path: str) -> int:
+    """A filesystem's size as statvfs reports it: gVisor shows /dev/shm's size only so."""
+    stats = os.statvfs(path)
+    return stats.f_blocks * stats.f_frsize
+
+
+def _no_new_privs(status: dict[str, str]) -> int:
+    """NoNewPrivs from the status file; gVisor prints no such line, so then the kernel is
+    asked directly (prctl)."""
+    if "NoNewPrivs" in status:
+        return int(status["NoNewPrivs"])
+    import ctypes  # only here: runc prints the line, and ctypes costs a few ms to load
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    value = libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
+    if value < 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_GET_NO_NEW_PRIVS) failed")
+    return int(value)
+
+
+def _capability(status: dict[str, str], name: str) -> str | None:
+    """A capability set as printed; None for an ambient set the kernel does not print
+    (gVisor has no ambient capabilities). Any other missing set is a failed read."""
+    if name == "CapAmb" and name not in status and "CapPrm" in status:
+        return None
+    return status[name]
 
 
 def _mounts() -> list[dict[str, object]]:
@@ -93,13 +142,20 @@ def gather_facts() -> dict[str, object]:
         "groups": os.getgroups(),
         "uids": list(os.getresuid()),
         "gids": list(os.getresgid()),
-        **{cap[0].lower() + cap[1:]: fact(cap, lambda cap=cap: status[cap], "") for cap in CAPS},
-        "noNewPrivs": fact("noNewPrivs", lambda: int(status["NoNewPrivs"]), -1),
+        **{
+            cap[0].lower() + cap[1:]: fact(cap, lambda cap=cap: _capability(status, cap), "")
+            for cap in CAPS
+        },
+        "noNewPrivs": fact("noNewPrivs", lambda: _no_new_privs(status), -1),
         "seccomp": fact("seccomp", lambda: int(status["Seccomp"]), -1),
         "mounts": fact("mounts", _mounts, []),
         "memoryLimitBytes": memory,
         "memorySwapLimitBytes": swap,
         "pidsLimit": fact("pids", _pids_limit, None),
+        "memTotalBytes": fact("memTotal", _mem_total, None),
+        "shmSizeBytes": fact("shmSize", lambda: _size_bytes("/dev/shm"), None),
+        # The kernel as uname reports it: the host's under runc, gVisor's own under runsc.
+        "kernel": fact("kernel", lambda: {"release": os.uname().release, "version": os.uname().version}, None),
         "netInterfaces": fact("netInterfaces", _net_interfaces, []),
         "cwd": fact("cwd", os.getcwd, ""),
         "home": os.environ.get("HOME"),

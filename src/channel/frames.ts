@@ -25,7 +25,8 @@ export const sandboxFactsSchema = z.object({
   capEff: z.string().max(32),
   capPrm: z.string().max(32),
   capBnd: z.string().max(32),
-  capAmb: z.string().max(32),
+  /** null: the kernel prints no ambient set (gVisor has none). */
+  capAmb: z.string().max(32).nullable(),
   capInh: z.string().max(32),
   noNewPrivs: z.number().int(),
   seccomp: z.number().int(),
@@ -33,6 +34,12 @@ export const sandboxFactsSchema = z.object({
   memoryLimitBytes: count.nullable(),
   memorySwapLimitBytes: count.nullable(),
   pidsLimit: count.nullable(),
+  /** /proc/meminfo MemTotal: under gVisor, the memory its kernel was given. */
+  memTotalBytes: count.nullable(),
+  /** statvfs size of /dev/shm: gVisor shows it only so. */
+  shmSizeBytes: count.nullable(),
+  /** uname release and version: the host's kernel under runc, gVisor's under runsc. */
+  kernel: z.object({ release: z.string().max(256), version: z.string().max(256) }).nullable(),
   netInterfaces: z.array(z.string().max(64)).max(256),
   cwd: z.string().max(4096),
   home: z.string().max(4096).nullable(),

@@ -15,6 +15,15 @@ import {
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 
 /**
+ * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
+ * bridge knows how to verify from inside (src/container/expected-facts.ts): any other
+ * runtime could be anything (crun, kata, a wrapper with other flags), and its facts would
+ * have to be trusted or refused blindly.
+ */
+export const OCI_RUNTIMES = ['runc', 'runsc'] as const;
+export type OciRuntime = (typeof OCI_RUNTIMES)[number];
+
+/**
  * Every environment variable the bridge reads, validated once at startup. Invalid values
  * stop startup with the variable named: a silently ignored limit is a security bug.
  */
@@ -121,6 +130,13 @@ const envSchema = z.object({
     .pipe(z.enum(['auto', 'stdio']))
     .default('auto')
     .describe('auto: frames take the socket lane when the sandbox can reach it; stdio: never'),
+  MCP_BRIDGE_OCI_RUNTIME: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(OCI_RUNTIMES))
+    .optional()
+    .describe("runsc: run the sandbox under gVisor; runc: the engine's runc; unset: its default"),
   DOCKER_HOST: z.string().trim().min(1).optional(),
   CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
@@ -158,6 +174,11 @@ export interface BridgeConfig {
   interruptGraceSeconds: number;
   /** `auto`: offer the sandbox the socket lane (src/channel/socket-lane.ts); `stdio`: never. */
   channel: 'auto' | 'stdio';
+  /**
+   * The OCI runtime to ask the engine for (HostConfig.Runtime); undefined: the engine's
+   * default. `runsc` runs the sandbox under gVisor, verified from inside.
+   */
+  ociRuntime: OciRuntime | undefined;
   executor: ExecutorConfig;
   packages: PackagesConfig;
 }
@@ -207,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
     channel: e.MCP_BRIDGE_CHANNEL,
+    ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     executor: executorConfig(e),
     packages: packagesConfig(e),
   };

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LANE_MOUNT } from '../channel/socket-lane.js';
+import type { OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
+import { processLimits } from './gvisor-limits.js';
+import { gvisorSeccompProfile } from './seccomp-gvisor.js';
 import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
 
 const MiB = 1024 * 1024;
@@ -18,7 +21,8 @@ export interface HardeningSettings {
   engine?: EngineKind | undefined;
   /**
    * Podman only, required there: a file holding our seccomp profile, readable by the
-   * Podman service (see writeSeccompProfileFile). Docker gets the profile inline.
+   * Podman service (see writeSeccompProfileFile). Docker gets the profile inline. Under
+   * runsc the file must hold gvisorSeccompProfile().
    */
   seccompProfilePath?: string | undefined;
   image: string;
@@ -44,6 +48,12 @@ export interface HardeningSettings {
    * read-only at /packages. Unset: no store is mounted.
    */
   packagesVolume?: string | undefined;
+  /**
+   * The OCI runtime the engine must use (HostConfig.Runtime); unset: the engine's default.
+   * `runsc` (gVisor) changes what the sandbox can see of itself (expected-facts.ts) and
+   * how the process limit is applied (gvisor-limits.ts).
+   */
+  ociRuntime?: OciRuntime | undefined;
   /**
    * The socket lane's host folder (src/channel/socket-lane.ts), bind-mounted read-only at
    * LANE_MOUNT. Unset: frames travel over stdin/stdout only.
@@ -142,7 +152,7 @@ function checkSettings(settings: HardeningSettings): void {
 function seccompOption(settings: HardeningSettings): string {
   switch (settings.engine) {
     case 'docker':
-      return `seccomp=${seccompProfileJson(buildSeccompProfile())}`;
+      return `seccomp=${seccompProfileJson(settings.ociRuntime === 'runsc' ? gvisorSeccompProfile() : buildSeccompProfile())}`;
     case 'podman':
       // Relative paths would resolve against the Podman service's working directory.
       if (!settings.seccompProfilePath || !path.isAbsolute(settings.seccompProfilePath)) {
@@ -186,6 +196,8 @@ export function buildContainerCreateOptions(
   settings: HardeningSettings,
 ): Dockerode.ContainerCreateOptions {
   checkSettings(settings);
+  // Under gVisor the process limit takes another shape (gvisor-limits.ts).
+  const limits = processLimits(settings);
   const hostConfig: Dockerode.HostConfig = {
     NetworkMode: 'none',
     ReadonlyRootfs: true,
@@ -195,13 +207,13 @@ export function buildContainerCreateOptions(
     Memory: settings.memoryBytes,
     // Security: swap limit = memory limit, i.e. no swap (Podman defaulted to 2x memory).
     MemorySwap: settings.memoryBytes,
-    PidsLimit: settings.pidsLimit,
+    PidsLimit: limits.pidsLimit,
     Tmpfs: tmpfsMounts(settings),
     ShmSize: settings.shmSizeBytes,
     // A container's list replaces the engine's defaults: always give all (HOST-NOTES).
     Ulimits: [
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
-      { Name: 'nproc', Soft: settings.nproc, Hard: settings.nproc },
+      { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
       { Name: 'core', Soft: CORE_DUMP_LIMIT, Hard: CORE_DUMP_LIMIT },
       { Name: 'msgqueue', Soft: MESSAGE_QUEUE_LIMIT, Hard: MESSAGE_QUEUE_LIMIT },
     ],
@@ -210,6 +222,7 @@ export function buildContainerCreateOptions(
     Init: true,
     IpcMode: 'private',
   };
+  if (settings.ociRuntime) hostConfig.Runtime = settings.ociRuntime;
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
   // Package installs (src/packages): the store, read-only; only the installer writes it.
   const mounts: Dockerode.MountSettings[] = [];

@@ -61,7 +61,7 @@ export class SandboxContainer {
       container = await docker.createContainer(options);
     } catch (error: unknown) {
       throw new SandboxStartError(
-        `Could not create the sandbox container: ${errorMessage(error)}`,
+        `Could not create the sandbox container: ${errorMessage(error).trim()}${runtimeHint(options, error)}`,
         {
           cause: error,
         },
@@ -122,8 +122,15 @@ export class SandboxContainer {
    */
   async exitStatus(): Promise<ContainerExit | undefined> {
     try {
-      const info = await this.#container.inspect();
-      if (info.State.Running) return undefined;
+      let info = await this.#container.inspect();
+      if (info.State.Running) {
+        // Its stream can end a moment before the engine sees the container stop: under
+        // gVisor (whose out-of-memory death leaves only the exit code to tell) the
+        // teardown takes long enough to lose that code. Wait for the stop, briefly.
+        await waitAtMost(this.#container.wait(), EXIT_WAIT_MS);
+        info = await this.#container.inspect();
+        if (info.State.Running) return undefined;
+      }
       return { exitCode: info.State.ExitCode, engineOomKilled: info.State.OOMKilled };
     } catch (error: unknown) {
       if (!isEngineUnreachable(error)) return undefined;
@@ -158,4 +165,33 @@ export class SandboxContainer {
     })();
     return this.#destroyed;
   }
+}
+
+/** How long exitStatus waits for a container whose stream ended to be seen stopped. */
+const EXIT_WAIT_MS = 5_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** For an engine that does not know the OCI runtime we asked for (Docker: "Unknown runtime"). */
+function runtimeHint(options: Dockerode.ContainerCreateOptions, error: unknown): string {
+  const runtime = options.HostConfig?.Runtime;
+  if (!runtime || !/runtime/i.test(errorMessage(error))) return '';
+  return `. MCP_BRIDGE_OCI_RUNTIME=${runtime} needs the engine to have that runtime (README, "gVisor (optional)"), or unset it`;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxStartError, errorMessage } from '../errors.js';
-import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
+import { buildSeccompProfile, seccompProfileJson, type SeccompProfile } from './seccomp-profile.js';
 
 /**
  * Writes our seccomp profile into `dir` for engines that only take a path (Podman's
@@ -12,8 +12,11 @@ import { buildSeccompProfile, seccompProfileJson } from './seccomp-profile.js';
  * shared with the VM (the home directory is, by default). Synchronous: it runs once per
  * engine connection, from code that builds create options synchronously.
  */
-export function writeSeccompProfileFile(dir: string): string {
-  const json = seccompProfileJson(buildSeccompProfile());
+export function writeSeccompProfileFile(
+  dir: string,
+  profile: SeccompProfile = buildSeccompProfile(),
+): string {
+  const json = seccompProfileJson(profile);
   const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
   const target = path.resolve(dir, `seccomp-${digest}.json`);
   const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;

@@ -28,7 +28,8 @@
  * and socket(AF_VSOCK) (HOST-NOTES), which is why we never rely on the engine's default.
  */
 
-export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO';
+/** SCMP_ACT_TRACE: only in the gVisor variant (seccomp-gvisor.ts). */
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_TRACE';
 export type SeccompOperator = 'SCMP_CMP_EQ' | 'SCMP_CMP_MASKED_EQ';
 
 export interface SeccompArg {

@@ -1,8 +1,14 @@
 import type { MountFact, SandboxFacts } from '../channel/frames.js';
 import { formatByteSize } from '../config/byte-size.js';
 import { PACKAGES_MOUNT } from '../packages/package-store.js';
-import { expectedFacts, type ExpectedTmpfs } from './expected-facts.js';
+import { expectedFacts, type ExpectedFacts, type ExpectedTmpfs } from './expected-facts.js';
 import type { HardeningSettings } from './hardening.js';
+import {
+  checkAmbientCaps,
+  checkGvisorLimits,
+  checkGvisorShm,
+  checkKernel,
+} from './verify-gvisor.js';
 
 /**
  * Read-write mounts that are normal in a container on Docker 20.10 and Podman 4.3 and
@@ -16,6 +22,12 @@ const ENGINE_RW_MOUNTS: Readonly<Record<string, readonly string[]>> = {
   '/dev/mqueue': ['mqueue'],
   '/proc': ['proc'],
   '/sys/fs/cgroup': ['tmpfs'],
+};
+
+/** Under gVisor, /dev/shm is the engine's tmpfs seen through gVisor's file proxy (9p). */
+const GVISOR_RW_MOUNTS: Readonly<Record<string, readonly string[]>> = {
+  ...ENGINE_RW_MOUNTS,
+  '/dev/shm': ['tmpfs', '9p'],
 };
 
 /** Per-container files the engine writes; some engine versions bind them read-write. */
@@ -63,13 +75,14 @@ function checkTmpfs(
   label: string,
   mount: MountFact | undefined,
   expected: Pick<ExpectedTmpfs, 'sizeBytes' | 'readWrite'>,
+  flags: readonly string[],
 ): string[] {
   if (!mount)
     return [`${label} is not mounted (expected a ${formatByteSize(expected.sizeBytes)} tmpfs)`];
   const problems: string[] = [];
-  if (mount.fstype !== 'tmpfs' || !hasAll(mount, ['noexec', 'nosuid', 'nodev'])) {
+  if (mount.fstype !== 'tmpfs' || !hasAll(mount, flags)) {
     problems.push(
-      `${label} is not a tmpfs with noexec,nosuid,nodev (${mount.fstype}: ${mount.options.join(',')})`,
+      `${label} is not a tmpfs with ${flags.join(',')} (${mount.fstype}: ${mount.options.join(',')})`,
     );
   }
   const size = tmpfsSizeBytes(mount);
@@ -84,20 +97,31 @@ function checkTmpfs(
   return problems;
 }
 
-function checkMounts(facts: SandboxFacts, settings: HardeningSettings): string[] {
-  const expected = expectedFacts(settings);
+function checkMounts(
+  facts: SandboxFacts,
+  expected: ExpectedFacts,
+  settings: HardeningSettings,
+): string[] {
   const visible = visibleMounts(facts.mounts);
   const problems: string[] = [];
   const root = visible.get('/');
   if (!root) problems.push('root filesystem: no mount for / in mountinfo');
   else if (!isReadOnly(root)) problems.push('root filesystem is writable');
-  for (const tmpfs of expected.tmpfs)
-    problems.push(...checkTmpfs(tmpfs.target, visible.get(tmpfs.target), tmpfs));
+  for (const tmpfs of expected.tmpfs) {
+    problems.push(
+      ...checkTmpfs(tmpfs.target, visible.get(tmpfs.target), tmpfs, expected.tmpfsFlags),
+    );
+  }
+  const shm = visible.get('/dev/shm');
   problems.push(
-    ...checkTmpfs('/dev/shm', visible.get('/dev/shm'), {
-      sizeBytes: expected.shmSizeBytes,
-      readWrite: true,
-    }),
+    ...(expected.kernel === 'gvisor'
+      ? checkGvisorShm(shm, facts, expected.shmSizeBytes)
+      : checkTmpfs(
+          '/dev/shm',
+          shm,
+          { sizeBytes: expected.shmSizeBytes, readWrite: true },
+          expected.tmpfsFlags,
+        )),
   );
 
   // Package installs (src/packages): the store we asked for must be there, read-only.
@@ -107,12 +131,13 @@ function checkMounts(facts: SandboxFacts, settings: HardeningSettings): string[]
   if (store && !isReadOnly(store))
     problems.push(`the package store ${PACKAGES_MOUNT} is writable, expected read-only`);
 
+  const engineRw = expected.kernel === 'gvisor' ? GVISOR_RW_MOUNTS : ENGINE_RW_MOUNTS;
   const ours = new Set(expected.tmpfs.filter((t) => t.readWrite).map((t) => t.target));
   for (const [target, mount] of visible) {
     if (target === '/' || isReadOnly(mount) || ours.has(target) || ENGINE_FILES.has(target))
       continue;
     if (store && target === PACKAGES_MOUNT) continue; // reported above
-    if (ENGINE_RW_MOUNTS[target]?.includes(mount.fstype)) continue;
+    if (engineRw[target]?.includes(mount.fstype)) continue;
     if (target.startsWith('/proc/') && PROC_MASK_FSTYPES.has(mount.fstype)) continue;
     problems.push(`writable mount ${target} (${mount.fstype}) that we did not ask for`);
   }
@@ -127,8 +152,7 @@ const CAPABILITY_SETS = [
   ['inheritable', 'capInh'],
 ] as const;
 
-function checkIdentity(facts: SandboxFacts, settings: HardeningSettings): string[] {
-  const expected = expectedFacts(settings);
+function checkIdentity(facts: SandboxFacts, expected: ExpectedFacts): string[] {
   const problems: string[] = [];
   if (facts.uid !== expected.uid)
     problems.push(`user: expected uid ${expected.uid}, sandbox runs as uid ${facts.uid}`);
@@ -145,14 +169,20 @@ function checkIdentity(facts: SandboxFacts, settings: HardeningSettings): string
   if ([facts.uid, ...facts.uids].includes(0)) problems.push('user: the sandbox runs as root');
   if ([facts.gid, ...facts.gids, ...facts.groups].includes(0))
     problems.push("group: the sandbox runs in root's group (gid 0)");
+  problems.push(...checkAmbientCaps(facts, expected));
   for (const [name, field] of CAPABILITY_SETS) {
     const value = facts[field];
+    if (value === null) continue; // a missing ambient set: checkAmbientCaps
     if (!/^[0-9a-f]+$/i.test(value) || /[1-9a-f]/i.test(value)) {
       problems.push(`capabilities: ${name} set is ${value}, expected none`);
     }
   }
   if (facts.noNewPrivs !== 1) problems.push('no_new_privs is not set');
-  if (facts.seccomp !== 2) problems.push(`seccomp filter not active (mode ${facts.seccomp})`);
+  if (facts.seccomp !== 2) {
+    // runsc applies the container's profile only when registered with --oci-seccomp.
+    const hint = expected.kernel === 'gvisor' ? ': register runsc with --oci-seccomp' : '';
+    problems.push(`seccomp filter not active (mode ${facts.seccomp})${hint}`);
+  }
   return problems;
 }
 
@@ -190,16 +220,21 @@ function checkSoftAndHard(
   return [`${name} rlimit: expected ${expected} (${why}), sandbox has soft ${soft}, hard ${hard}`];
 }
 
-function checkResources(facts: SandboxFacts, settings: HardeningSettings): string[] {
-  const expected = expectedFacts(settings);
+function checkResources(facts: SandboxFacts, expected: ExpectedFacts): string[] {
+  const limits =
+    expected.kernel === 'gvisor'
+      ? checkGvisorLimits(facts, expected)
+      : [
+          ...checkLimit(
+            'memory limit',
+            facts.memoryLimitBytes,
+            expected.memoryLimitBytes,
+            formatByteSize,
+          ),
+          ...checkLimit('pids limit', facts.pidsLimit, expected.pidsLimit, String),
+        ];
   const problems = [
-    ...checkLimit(
-      'memory limit',
-      facts.memoryLimitBytes,
-      expected.memoryLimitBytes,
-      formatByteSize,
-    ),
-    ...checkLimit('pids limit', facts.pidsLimit, expected.pidsLimit, String),
+    ...limits,
     ...checkRlimit('nofile', facts.rlimitNofile, expected.rlimitNofile),
     ...checkRlimit('nproc', facts.rlimitNproc, expected.rlimitNproc),
     ...checkSoftAndHard('core', 'no core dumps', facts.rlimitCore, expected.rlimitCore),
@@ -237,11 +272,16 @@ function checkResources(facts: SandboxFacts, settings: HardeningSettings): strin
  * Security: called before any user code runs; any problem means the sandbox is not used.
  */
 export function verifyHardening(facts: SandboxFacts, settings: HardeningSettings): string[] {
+  const expected = expectedFacts(settings);
+  // Under the wrong runtime the other checks measure against the wrong expectations:
+  // that one problem says it all.
+  const runtime = checkKernel(facts, expected);
+  if (runtime.length > 0) return runtime;
   return [
     // Security: a fact the sandbox could not read cannot be trusted to show a setting took.
     ...facts.errors.map((error) => `the sandbox could not check its confinement: ${error}`),
-    ...checkIdentity(facts, settings),
-    ...checkMounts(facts, settings),
-    ...checkResources(facts, settings),
+    ...checkIdentity(facts, expected),
+    ...checkMounts(facts, expected, settings),
+    ...checkResources(facts, expected),
   ];
 }

@@ -14,9 +14,24 @@ export function describeSandboxDeath(input: {
   exited: ExitedFrame | undefined;
   exit: ContainerExit | undefined;
   memoryLimitBytes: number;
+  /** The sandbox ran under gVisor (runsc): see the exit code 137 case. */
+  gvisor?: boolean;
 }): { message: string; outOfMemory: boolean } {
   const { exited, exit, memoryLimitBytes } = input;
   const limit = formatByteSize(exited?.memoryLimitBytes ?? memoryLimitBytes);
+  if (input.gvisor && !exited && (exit?.engineOomKilled || exit?.exitCode === 137)) {
+    // The host's OOM killer ends gVisor itself (its sandbox process), so no watcher is
+    // left to say so; Docker flags it, Podman never does (measured: dmesg shows the
+    // memory cgroup killing runsc's process at the limit, exit code 137).
+    const certain = exit.engineOomKilled;
+    return {
+      message:
+        `${certain ? 'Out of memory' : 'Out of memory, most likely'}: the sandbox was killed (exit code ${exit.exitCode}). ` +
+        `Under gVisor the host kills the whole sandbox when its code uses more than the ${limit} memory limit (MCP_BRIDGE_MEMORY)` +
+        `${certain ? '' : '; a kill from outside (docker/podman kill or rm) looks the same'}. The session state was lost; the next call starts a fresh sandbox.`,
+      outOfMemory: true,
+    };
+  }
   if (exited?.oomKilled || exit?.engineOomKilled) {
     return {
       message: `Out of memory: the code used more than the sandbox's ${limit} memory limit (MCP_BRIDGE_MEMORY) and the Python process was killed. The session state was lost; the next call starts a fresh sandbox.`,

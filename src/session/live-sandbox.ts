@@ -28,6 +28,8 @@ export interface SandboxBlueprint {
   /** One message per hardening setting the sandbox reports as not applied. */
   verify(facts: SandboxFacts): string[];
   memoryLimitBytes: number;
+  /** The sandbox runs under gVisor, whose out-of-memory death looks different. */
+  gvisor?: boolean;
 }
 
 export interface ExecutionRequest {
@@ -64,6 +66,7 @@ export class LiveSandbox {
   readonly #log: SandboxLog;
   readonly #logger: Logger;
   readonly #memoryLimitBytes: number;
+  readonly #gvisor: boolean;
   readonly #interruptGraceMs: number;
   readonly #onDeath: DeathListener;
   #nextId = 1;
@@ -77,6 +80,7 @@ export class LiveSandbox {
     options: {
       logger: Logger;
       memoryLimitBytes: number;
+      gvisor: boolean;
       interruptGraceMs: number;
       onDeath: DeathListener;
     },
@@ -87,6 +91,7 @@ export class LiveSandbox {
     this.#log = booted.log;
     this.#logger = options.logger;
     this.#memoryLimitBytes = options.memoryLimitBytes;
+    this.#gvisor = options.gvisor;
     this.#interruptGraceMs = options.interruptGraceMs;
     this.#onDeath = options.onDeath;
   }
@@ -104,6 +109,7 @@ export class LiveSandbox {
     const sandbox = new LiveSandbox(booted, {
       ...options,
       memoryLimitBytes: options.blueprint.memoryLimitBytes,
+      gvisor: options.blueprint.gvisor ?? false,
     });
     booted.route({
       onFrame: (frame) => sandbox.#handleFrame(frame),
@@ -279,6 +285,7 @@ export class LiveSandbox {
         exited: this.#exited,
         exit,
         memoryLimitBytes: this.#memoryLimitBytes,
+        gvisor: this.#gvisor,
       });
       this.#logger.warn({ reason, exit, exited: this.#exited }, 'sandbox ended');
       execution?.finish({

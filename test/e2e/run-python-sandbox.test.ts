@@ -7,7 +7,8 @@ import {
   statusOf,
   type BridgeHandle,
 } from '../support/bridge-client.js';
-import { describeEachEngine } from '../support/engines.js';
+import { isGvisorKernel } from '../../src/container/expected-facts.js';
+import { describeEachEngineAndGvisor } from '../support/engines.js';
 
 /**
  * The confinement as the agent's own code sees it, through run_python (the container
@@ -16,11 +17,15 @@ import { describeEachEngine } from '../support/engines.js';
 
 const EPERM = 1;
 const EROFS = 30;
+const EACCES = 13;
 const ENETUNREACH = 101;
+const EHOSTUNREACH = 113;
 
 const CONFINEMENT = String.raw`
-import errno, json, os, socket
+import ctypes, errno, json, os, socket
 status = dict(line.rstrip("\n").split(":\t", 1) for line in open("/proc/self/status"))
+# gVisor prints no NoNewPrivs line: ask its kernel (prctl PR_GET_NO_NEW_PRIVS).
+no_new_privs = status.get("NoNewPrivs") or str(ctypes.CDLL(None).prctl(39, 0, 0, 0, 0))
 def attempt(fn):
     try:
         return {"ok": True, "value": fn()}
@@ -35,7 +40,7 @@ def write(path):
     return open(path).read()
 print("JSON " + json.dumps({
     "uid": os.getuid(), "gid": os.getgid(),
-    "capEff": status["CapEff"], "noNewPrivs": status["NoNewPrivs"], "seccomp": status["Seccomp"],
+    "capEff": status["CapEff"], "noNewPrivs": no_new_privs, "seccomp": status["Seccomp"],
     "net": sorted(os.listdir("/sys/class/net")),
     "connect": attempt(connect),
     "root": attempt(lambda: write("/probe.txt")),
@@ -68,20 +73,33 @@ print("JSON " + child.stdout.strip())
 print(child.stderr, file=sys.stderr)
 `;
 
-describeEachEngine('run_python sandbox confinement', (engine) => {
+describeEachEngineAndGvisor('run_python sandbox confinement', (engine) => {
   let bridge: BridgeHandle;
 
   beforeAll(async () => {
-    bridge = await startBridge({ dockerHost: engine.dockerHost });
+    bridge = await startBridge({ dockerHost: engine.dockerHost, env: engine.bridgeEnv });
   });
   afterAll(async () => {
     await bridge?.close();
+  });
+
+  it('runs user code under gVisor exactly when MCP_BRIDGE_OCI_RUNTIME=runsc', async () => {
+    const result = await bridge.run({
+      code: 'import json, os\nu = os.uname()\nprint("JSON " + json.dumps({"release": u.release, "version": u.version}))',
+    });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const kernel = printedJson<{ release: string; version: string }>(result);
+    expect(isGvisorKernel(kernel), JSON.stringify(kernel)).toBe(engine.ociRuntime === 'runsc');
   });
 
   it('runs user code unprivileged, without network, on a read-only root', async () => {
     const result = await bridge.run({ code: CONFINEMENT });
     expect(statusOf(result), describeResult(result)).toBe('success');
     const seen = printedJson<Record<string, unknown>>(result);
+    // gVisor checks the directory's permissions before the mount's read-only flag (Linux
+    // the other way round): EACCES, not EROFS. Nothing is written either way; the bridge
+    // saw / read-only in the sandbox's facts before this code ran.
+    const readOnly = engine.ociRuntime === 'runsc' ? EACCES : EROFS;
     expect(seen).toMatchObject({
       uid: 65534,
       gid: 65534,
@@ -89,14 +107,16 @@ describeEachEngine('run_python sandbox confinement', (engine) => {
       noNewPrivs: '1',
       seccomp: '2',
       net: ['lo'],
-      root: { ok: false, errno: EROFS },
-      etc: { ok: false, errno: EROFS },
+      root: { ok: false, errno: readOnly },
+      etc: { ok: false, errno: readOnly },
       workspace: { ok: true, value: 'hello' },
       cwd: '/workspace',
       home: '/workspace',
     });
-    // Only loopback: no route to anywhere else.
-    expect(seen.connect).toEqual({ ok: false, errno: ENETUNREACH });
+    // Only loopback: no route to anywhere else. gVisor's network stack (runsc
+    // --network=none: loopback only) says EHOSTUNREACH where Linux says ENETUNREACH.
+    const unreachable = engine.ociRuntime === 'runsc' ? EHOSTUNREACH : ENETUNREACH;
+    expect(seen.connect).toEqual({ ok: false, errno: unreachable });
   });
 
   it('denies namespace, keyring and vsock calls from user code with EPERM', async () => {

@@ -97,6 +97,42 @@ describe('describeSandboxDeath', () => {
     expect(result.message).toMatch(/state was lost/);
   });
 
+  it('under gVisor, explains exit 137 with no watcher frame as most likely out of memory', () => {
+    const result = describeSandboxDeath({
+      exited: undefined,
+      exit: { exitCode: 137, engineOomKilled: false },
+      memoryLimitBytes: 512 * MiB,
+      gvisor: true,
+    });
+    expect(result.outOfMemory).toBe(true);
+    expect(result.message).toMatch(/^Out of memory, most likely: /);
+    expect(result.message).toContain('512 MiB memory limit (MCP_BRIDGE_MEMORY)');
+    expect(result.message).toMatch(/kill from outside/);
+    const flagged = describeSandboxDeath({
+      exited: undefined,
+      exit: { exitCode: 137, engineOomKilled: true },
+      memoryLimitBytes: 512 * MiB,
+      gvisor: true,
+    });
+    expect(flagged.outOfMemory).toBe(true);
+    expect(flagged.message).toMatch(
+      /^Out of memory: the sandbox was killed \(exit code 137\)\. Under gVisor/,
+    );
+    expect(flagged.message).not.toMatch(/kill from outside/);
+    // Any other end under gVisor is told as under runc.
+    const stopped = describeSandboxDeath({
+      exited: undefined,
+      exit: { exitCode: 2, engineOomKilled: false },
+      memoryLimitBytes: 512 * MiB,
+      gvisor: true,
+    });
+    expect(stopped).toEqual({
+      message:
+        'The sandbox container stopped with exit code 2. The session state was lost; the next call starts a fresh sandbox.',
+      outOfMemory: false,
+    });
+  });
+
   it('explains a container that is gone (no exit code known)', () => {
     const result = describeSandboxDeath({
       exited: undefined,

@@ -15,7 +15,9 @@ import {
   type SeccompProfile,
 } from '../../src/container/seccomp-profile.js';
 
-type Verdict = { action: 'SCMP_ACT_ALLOW' } | { action: 'SCMP_ACT_ERRNO'; errno: number };
+// SCMP_ACT_TRACE (gVisor's variant only) answers ENOSYS when no tracer is attached.
+type Verdict =
+  { action: 'SCMP_ACT_ALLOW' } | { action: 'SCMP_ACT_ERRNO' | 'SCMP_ACT_TRACE'; errno: number };
 
 const U64 = (1n << 64n) - 1n;
 const u64 = (value: number | bigint): bigint => BigInt(value) & U64;
