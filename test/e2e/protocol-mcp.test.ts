@@ -201,7 +201,8 @@ describe('MCP protocol without any container engine', () => {
     const bridge = await startBridge({
       dockerHost: 'unix:///nonexistent/docker.sock',
       launcher: HIDE_ENGINES,
-      env: { PATH: empty, HOME: empty, MCP_BRIDGE_RUNTIME: 'auto' },
+      // No engine address set (empty is unset): the bridge looks for one and finds none.
+      env: { PATH: empty, HOME: empty, MCP_BRIDGE_RUNTIME: 'auto', DOCKER_HOST: '' },
     });
     try {
       const { tools } = await bridge.client.listTools();
