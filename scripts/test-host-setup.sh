@@ -145,8 +145,13 @@ spawn_detached() { # logfile cmd...
   local logfile=$1
   shift
   mkdir -p "$(dirname "$logfile")"
-  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 3>&- &
-  echo $!
+  # From /: a service keeps its working directory, and so do the conmon processes it
+  # starts; they fail ("Failed to get working directory") once a caller's checkout is gone.
+  (
+    cd /
+    setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 3>&- &
+    echo $!
+  )
 }
 
 podman_service_pids() {
