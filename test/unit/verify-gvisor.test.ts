@@ -229,6 +229,7 @@ describe('verifyHardening under gVisor (runsc)', () => {
     );
     expect(problems).toEqual([
       'user: expected uid 65534, sandbox runs as uid 0',
+      'user: the sandbox runs as root',
       'capabilities: bounding set is 00000000800405fb, expected none',
       'no_new_privs is not set',
       'seccomp filter not active (mode 0): register runsc with --oci-seccomp',
