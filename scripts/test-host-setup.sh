@@ -140,20 +140,13 @@ wait_for_sock() { # sock name
 }
 
 # Start a daemon in its own session, detached from our stdio, so it survives
-# this script and does not keep the caller's `$(...)` pipe open (fd 3 closed). It runs
-# in /: conmon inherits a Podman service's working directory and fails every container
-# ("Failed to get working directory") once that folder is deleted, e.g. a git worktree.
+# this script and does not keep the caller's `$(...)` pipe open (fd 3 closed).
 spawn_detached() { # logfile cmd...
   local logfile=$1
   shift
   mkdir -p "$(dirname "$logfile")"
-  (cd / && exec setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 3>&-) &
+  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 3>&- &
   echo $!
-}
-
-# Whether process $1 runs in a folder that has been deleted (see spawn_detached).
-cwd_deleted() {
-  [[ "$(readlink "/proc/$1/cwd" 2>/dev/null)" == *" (deleted)" ]]
 }
 
 podman_service_pids() {
@@ -198,8 +191,7 @@ ensure_podman_service() {
 }
 
 # The gVisor service: started if it does not answer, restarted if it runs with other
-# flags than GVISOR_SERVICE (an older version of this script) or in a deleted folder (it
-# then starts no container). Only ever this service.
+# flags than GVISOR_SERVICE (an older version of this script). Only ever this service.
 gvisor_service_pid() {
   [[ -f $GVISOR_PIDFILE ]] || return 0
   local pid
@@ -212,8 +204,8 @@ ensure_gvisor_podman_service() {
   local pid want
   pid=$(gvisor_service_pid)
   want=$(printf '%s ' "${GVISOR_SERVICE[@]}")
-  if [[ -n $pid ]] && { [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != "$want" ]] || cwd_deleted "$pid"; }; then
-    log "gvisor podman service: other flags or a deleted working directory, restarting (pid $pid)"
+  if [[ -n $pid ]] && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != "$want" ]]; then
+    log "gvisor podman service: other flags, restarting (pid $pid)"
     kill "$pid" 2>/dev/null || true
     local i
     for ((i = 0; i < 20; i++)); do
