@@ -15,6 +15,14 @@ import { describeEachEngineAndGvisor } from '../support/engines.js';
 import { expectFreshSession, expectSessionKept, setMarker } from '../support/session-marker.js';
 
 /**
+ * How the bridge words a sandbox that ended with exit code 137 under gVisor, without the
+ * watcher's word (the host's OOM killer ends gVisor the same way, so it says "most
+ * likely"), or, when the engine's exit code is not read in time, as lost.
+ */
+const GVISOR_KILLED =
+  /Out of memory, most likely: the sandbox was killed \(exit code 137\).*a kill from outside|sandbox container was removed or its connection/;
+
+/**
  * User code turning on the processes that run it (the runner, its watcher, the init
  * process) and on the paths it can write: the call ends with a clear result, nothing
  * outside the sandbox is touched, and the next call works (in the same sandbox when the
@@ -179,11 +187,11 @@ describeEachEngineAndGvisor('attacks on the runner and its paths', (engine) => {
       // drops those init has no handler for): init dies and the sandbox with it. That is
       // the sandbox ending itself, which it can anyway: the call says the state was lost
       // and the next runs fresh. (Exit code 137 under gVisor reads as a likely OOM kill:
-      // the bridge cannot tell one from any other SIGKILL there.)
+      // the bridge cannot tell one from any other SIGKILL there; GVISOR_KILLED.)
       await setMarker(bridge, 'before SIGKILL to init');
       const killed = await bridge.run({ code: signalCode('1', 'SIGKILL') });
       expect(payloadOf(killed).status, describeResult(killed)).toBe('error');
-      expect(payloadOf(killed).error).toMatch(/sandbox was killed \(exit code 137\)/);
+      expect(payloadOf(killed).error).toMatch(GVISOR_KILLED);
       expect(payloadOf(killed).error).toMatch(
         /state was lost; the next call starts a fresh sandbox/,
       );
@@ -251,15 +259,12 @@ describeEachEngineAndGvisor('attacks on the runner and its paths', (engine) => {
       ['os.getppid()', 'SIGTERM', /killed by signal 15\b/],
       ['1', 'SIGTERM', /killed by signal 15\b/],
       // The container ends with its watcher; whether the engine's exit code is read in
-      // time decides which of the two the message says. Under gVisor an end with exit
-      // code 137 and no watcher's word reads as a likely OOM kill (the host's OOM killer
-      // ends gVisor the same way): the bridge says so, and that a kill looks the same.
+      // time decides which of the two the message says. Under gVisor exit code 137
+      // reads as a likely OOM kill, and says a kill looks the same (GVISOR_KILLED).
       [
         'os.getppid()',
         'SIGKILL',
-        gvisor
-          ? /Out of memory, most likely: the sandbox was killed \(exit code 137\).*a kill from outside/
-          : /sandbox container (was killed|was removed or its connection)/,
+        gvisor ? GVISOR_KILLED : /sandbox container (was killed|was removed or its connection)/,
       ],
     ] as const) {
       await setMarker(bridge, `before ${name} to ${target}`);
