@@ -6,7 +6,7 @@ import {
   statusOf,
   type BridgeHandle,
 } from '../support/bridge-client.js';
-import { describeEachEngine } from '../support/engines.js';
+import { describeEachEngineAndGvisor } from '../support/engines.js';
 
 /**
  * Kernel interfaces the sandbox has no use for, attacked from the agent's own code
@@ -130,7 +130,7 @@ interface CallOutcome {
   errno: number;
 }
 
-describeEachEngine('kernel interfaces the sandbox does not need', (engine) => {
+describeEachEngineAndGvisor('kernel interfaces the sandbox does not need', (engine) => {
   let bridge: BridgeHandle;
 
   const run = async (code: string) => {
@@ -144,7 +144,7 @@ describeEachEngine('kernel interfaces the sandbox does not need', (engine) => {
   };
 
   beforeAll(async () => {
-    bridge = await startBridge({ dockerHost: engine.dockerHost });
+    bridge = await startBridge({ dockerHost: engine.dockerHost, env: engine.bridgeEnv });
   });
   afterAll(async () => {
     await bridge?.close();

@@ -9,6 +9,8 @@ import {
   CLONE_NEW_MASK,
   EPERM,
   ENOSYS,
+  MKNOD_ALLOWED_TYPES,
+  S_IFMT,
   buildSeccompProfile,
   deniedSyscallProbes,
   seccompProfileJson,
@@ -173,6 +175,36 @@ describe('buildSeccompProfile', () => {
       expect(decide(profile, 'amd64', 'socketpair', [family, 1, 0, 0]), `family ${family}`).toEqual(
         eperm,
       );
+  });
+
+  it('lets mknod make regular files, FIFOs and sockets, never device nodes', () => {
+    const S_IFCHR = 0o020000;
+    const S_IFBLK = 0o060000;
+    const S_IFIFO = 0o010000;
+    expect(MKNOD_ALLOWED_TYPES).toEqual([0, 0o100000, S_IFIFO, 0o140000]);
+    for (const [name, mode] of [
+      ['mknod', 1],
+      ['mknodat', 2],
+    ] as const) {
+      const args = (value: number | bigint) => {
+        const all: (number | bigint)[] = [-100, 0, 0, 0];
+        all[mode] = value;
+        return all;
+      };
+      for (let type = 0; type <= S_IFMT; type += 0o010000) {
+        const expected = MKNOD_ALLOWED_TYPES.includes(type) ? allowed : eperm;
+        expect(
+          decide(profile, 'amd64', name, args(type | 0o666)),
+          `${name} 0o${type.toString(8)}`,
+        ).toEqual(expected);
+      }
+      // The kernel reads a 16-bit mode: upper bits cannot turn a device into a FIFO.
+      expect(decide(profile, 'amd64', name, args((1n << 32n) + BigInt(S_IFCHR | 0o666)))).toEqual(
+        eperm,
+      );
+      expect(decide(profile, 'amd64', name, args(S_IFBLK | 0o660))).toEqual(eperm);
+      expect(decide(profile, 'amd64', name, args(0o777 | 0x10000 | S_IFIFO))).toEqual(allowed);
+    }
   });
 
   it('refuses inotify and fanotify', () => {
