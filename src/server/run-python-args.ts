@@ -12,7 +12,7 @@ export interface RunPythonArgs {
 }
 
 /** The largest cell accepted; far above any real cell, far below what hurts the host. */
-export const MAX_CODE_CHARS = 4 * 1024 * 1024;
+const MAX_CODE_CHARS = 4 * 1024 * 1024;
 /** The most servers one call may name. */
 const MAX_SERVERS = 100;
 

@@ -158,7 +158,7 @@ export function isCorrupt(error: unknown): boolean {
  * may not read and write)? Not when the cause lies elsewhere (a read-only folder, no free
  * file descriptors, a lock held too long): a healthy file is never moved aside for that.
  */
-export function isUnusableFile(file: string, error: unknown): boolean {
+function isUnusableFile(file: string, error: unknown): boolean {
   if (isCorrupt(error)) return true;
   let fd: number | undefined;
   try {
@@ -173,7 +173,7 @@ export function isUnusableFile(file: string, error: unknown): boolean {
 }
 
 /** `dev:inode` of the file, or undefined if there is none. */
-export function fileIdentity(file: string): string | undefined {
+function fileIdentity(file: string): string | undefined {
   try {
     const stat = statSync(file);
     return `${stat.dev}:${stat.ino}`;

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { columnDefinitions } from './history-record.js';
 
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 /** The table of the current record (history-record.ts): what a new file starts with. */
 const CREATE_TABLE = `

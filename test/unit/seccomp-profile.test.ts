@@ -10,10 +10,10 @@ import {
   EPERM,
   ENOSYS,
   buildSeccompProfile,
-  deniedSyscallProbes,
   seccompProfileJson,
   type SeccompProfile,
 } from '../../src/container/seccomp-profile.js';
+import { deniedSyscallProbes } from '../support/denied-syscall-probes.js';
 
 // SCMP_ACT_TRACE (gVisor's variant only) answers ENOSYS when no tracer is attached.
 type Verdict =
