@@ -53,13 +53,6 @@ export class SandboxStartError extends BridgeError {
   }
 }
 
-/** The sandbox died or stopped answering while a call was running. */
-export class SandboxCrashedError extends BridgeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('sandbox_crashed', message, options);
-  }
-}
-
 /** Too many calls are already waiting for the session. */
 export class QueueFullError extends BridgeError {
   constructor(message: string) {

@@ -114,7 +114,6 @@ export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
 export type DoneFrame = z.infer<typeof doneFrameSchema>;
 export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
-export type OutputFrame = z.infer<typeof outputFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 export type LogFrame = z.infer<typeof logFrameSchema>;
 

@@ -1,5 +1,5 @@
 import type { PackagesConfig } from '../config/executor-env.js';
-import { errorMessage } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { distributionForImport } from './import-map.js';
 import {
@@ -32,28 +32,10 @@ export interface InstallResult {
   durationMs?: number;
 }
 
-/** The seed's `install_python_package` result. */
-export interface SeedInstallResult {
-  package_name: string;
-  success: boolean;
-  message: string;
-  installed_at: string;
-}
-
-export function toSeedInstallResult(result: InstallResult): SeedInstallResult {
-  return {
-    package_name: result.package,
-    success: result.success,
-    message: result.message,
-    installed_at: result.installedAt,
-  };
-}
-
 /** A request refused before any container started: invalid, or not allowed by policy. */
-export class PackageRefusedError extends Error {
+export class PackageRefusedError extends BridgeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PackageRefusedError';
+    super('package_refused', message);
   }
 }
 

@@ -55,17 +55,6 @@ export async function ensurePackageVolume(
   }
 }
 
-/** Removes the volume and everything installed in it; false when it did not exist. */
-export async function removePackageVolume(docker: Dockerode, name: string): Promise<boolean> {
-  try {
-    await docker.getVolume(name).remove({ force: true });
-    return true;
-  } catch (error: unknown) {
-    if (/404|no such volume|not found/i.test(errorMessage(error))) return false;
-    throw error;
-  }
-}
-
 /** The sandbox's view of the store: the volume, read-only. */
 export function sandboxStoreMount(volume: string): Dockerode.MountSettings {
   return {

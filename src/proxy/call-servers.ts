@@ -1,5 +1,5 @@
 import type { ExecuteServer } from '../channel/frames.js';
-import { errorMessage } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import type { CallServers } from '../session/sandbox-session.js';
 import { toolAliases } from '../upstream/aliases.js';
@@ -11,8 +11,12 @@ import {
 } from './sandbox-rpc.js';
 import type { ServerCatalog } from './server-catalog.js';
 
-/** A server named in `servers` could not be started or listed. */
-export class ServerLoadError extends Error {}
+/** A server named in `servers` could not be started or listed; the message names it. */
+export class ServerLoadError extends BridgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('server_load_failed', message, options);
+  }
+}
 
 /**
  * Everything a call's cell may reach: each server named in `servers`, started (or kept

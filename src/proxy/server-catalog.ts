@@ -54,10 +54,6 @@ export class ServerCatalog {
     return [...this.#definitions.keys()];
   }
 
-  has(name: string): boolean {
-    return this.#definitions.has(name);
-  }
-
   definition(name: string): ServerDefinition | undefined {
     return this.#definitions.get(name);
   }

@@ -2,7 +2,6 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { ServerLoadError } from '../proxy/call-servers.js';
 import type { CallServers, SandboxSession } from '../session/sandbox-session.js';
 import { closestFirst } from '../util/closest.js';
 import { installMissingImports, type DependencyInstaller } from './dependencies.js';
@@ -68,7 +67,7 @@ export async function handleRunPython(
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
     return renderResult(payload, config.outputMode);
   } catch (error: unknown) {
-    if (!(error instanceof BridgeError) && !(error instanceof ServerLoadError)) {
+    if (!(error instanceof BridgeError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');
     }
     const payload = sandboxErrorPayload(errorMessage(error), servers);

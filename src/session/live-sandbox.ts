@@ -131,10 +131,6 @@ export class LiveSandbox {
     return !this.#dead;
   }
 
-  get containerId(): string {
-    return this.#link.id;
-  }
-
   /** Whether frames take the socket lane or the container's stdin/stdout. */
   get channel(): ChannelKind {
     return this.#link.channel;

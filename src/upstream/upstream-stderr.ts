@@ -17,7 +17,6 @@ export class StderrTail {
   readonly #budget = new LogBudget(LOG_BYTES_PER_MINUTE, 60_000);
   readonly #tail: string[] = [];
   #partial = '';
-  #bytesSeen = 0;
 
   constructor(stream: Readable, logger: Logger) {
     this.#logger = logger;
@@ -36,13 +35,7 @@ export class StderrTail {
       : [...this.#tail];
   }
 
-  /** How many bytes of stderr the server has written so far. */
-  get bytesSeen(): number {
-    return this.#bytesSeen;
-  }
-
   #onData(chunk: string): void {
-    this.#bytesSeen += chunk.length;
     const lines = (this.#partial + chunk).split('\n');
     this.#partial = lines.pop() ?? '';
     if (this.#partial.length > MAX_PARTIAL_BYTES) {

@@ -118,6 +118,27 @@ describeEachEngine('executor toolset', (engine) => {
     expect(empty.json).toMatchObject({ history: [], total_count: 0 });
   });
 
+  it("answers package tools with the seed's field names only", async () => {
+    // Not on the allow-list: refused by policy before any installer container starts.
+    const refused = await call(bridge, 'install_python_package', {
+      package_name: 'not-on-the-allowlist-pkg',
+    });
+    expect(refused.result.isError).toBe(true);
+    expect(Object.keys(refused.json).sort()).toEqual([
+      'installed_at',
+      'message',
+      'package_name',
+      'success',
+    ]);
+    expect(refused.json).toMatchObject({
+      package_name: 'not-on-the-allowlist-pkg',
+      success: false,
+    });
+    expect(Date.parse(String(refused.json.installed_at))).not.toBeNaN();
+    const listed = await call(bridge, 'list_installed_packages');
+    expect(Object.keys(listed.json).sort()).toEqual(['packages', 'retrieved_at', 'total_count']);
+  });
+
   it('answers bad arguments with a clear error and keeps working', async () => {
     const missing = await call(bridge, 'execute_python_code', {});
     expect(missing.result.isError).toBe(true);

@@ -13,12 +13,8 @@ import {
 } from '../../src/container/hardening.js';
 import { writeSeccompProfileFile } from '../../src/container/seccomp-file.js';
 import { gvisorSeccompProfile } from '../../src/container/seccomp-gvisor.js';
-import {
-  buildSeccompProfile,
-  deniedSyscallProbes,
-  ENOSYS,
-  EPERM,
-} from '../../src/container/seccomp-profile.js';
+import { buildSeccompProfile, ENOSYS, EPERM } from '../../src/container/seccomp-profile.js';
+import { deniedSyscallProbes } from '../support/denied-syscall-probes.js';
 import { StreamDemuxer } from '../../src/container/stream-demux.js';
 import { verifyHardening } from '../../src/container/verify-hardening.js';
 import { REPO_ROOT } from '../support/bridge-client.js';

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dockerClient } from '../../src/container/docker-client.js';
 import { LABELS } from '../../src/container/labels.js';
 import { INSTALLER_ROLE } from '../../src/packages/installer.js';
-import { removePackageVolume } from '../../src/packages/package-store.js';
 import {
   describeResult,
   printedJson,
@@ -20,6 +19,7 @@ import {
   buildWheel,
   engineProxy,
   loopbackIndex,
+  removePackageVolume,
   type EngineProxy,
 } from '../support/package-fixtures.js';
 

@@ -10,7 +10,7 @@ import { dockerClient } from '../../src/container/docker-client.js';
 import { hardeningDefaults } from '../../src/container/hardening.js';
 import { writeSeccompProfileFile } from '../../src/container/seccomp-file.js';
 import { PackageManager } from '../../src/packages/package-manager.js';
-import { ensurePackageVolume, removePackageVolume } from '../../src/packages/package-store.js';
+import { ensurePackageVolume } from '../../src/packages/package-store.js';
 import {
   describeResult,
   payloadOf,
@@ -25,6 +25,7 @@ import {
   engineProxy,
   loopbackIndex,
   otherHostService,
+  removePackageVolume,
   writeWheels,
   type EngineProxy,
   type WheelSpec,

@@ -4,7 +4,9 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type Dockerode from 'dockerode';
 import { LABELS } from '../../src/container/labels.js';
+import { errorMessage } from '../../src/errors.js';
 import { INSTALLER_ROLE } from '../../src/packages/installer.js';
 
 /**
@@ -283,4 +285,15 @@ export async function otherHostService(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Removes the volume and everything installed in it; false when it did not exist. */
+export async function removePackageVolume(docker: Dockerode, name: string): Promise<boolean> {
+  try {
+    await docker.getVolume(name).remove({ force: true });
+    return true;
+  } catch (error: unknown) {
+    if (/404|no such volume|not found/i.test(errorMessage(error))) return false;
+    throw error;
+  }
 }

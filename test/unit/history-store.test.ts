@@ -20,9 +20,9 @@ import {
   HISTORY_FILE,
   HistoryStore,
   MAX_STORED_CODE_BYTES,
-  truncateStoredCode,
   type ExecutionRecord,
 } from '../../src/state/history-store.js';
+import { truncateStoredCode } from '../../src/state/history-record.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STORE_MODULE = path.join(REPO_ROOT, 'src', 'state', 'history-store.ts');
@@ -225,6 +225,46 @@ describe('HistoryStore', () => {
     }
   });
 
+  it('creates the schema-version-1 table, which files written earlier have too', () => {
+    // The table is derived from the record's definition: changing the record must come
+    // with a new schema version and a migration, and this list with it.
+    const store = openStore();
+    store.record(entry(store));
+    const db = new Database(store.file, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      const columns = db.pragma('table_info(executions)') as {
+        name: string;
+        type: string;
+        notnull: number;
+        dflt_value: string | null;
+        pk: number;
+      }[];
+      expect(
+        columns.map(
+          (c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ' PK' : ''}`,
+        ),
+      ).toEqual([
+        'id TEXT NOT NULL PK',
+        'session TEXT NOT NULL',
+        'tool TEXT NOT NULL',
+        'code TEXT NOT NULL',
+        'status TEXT NOT NULL',
+        'exit_code INTEGER',
+        'started_at TEXT NOT NULL',
+        'completed_at TEXT NOT NULL',
+        'duration_ms REAL NOT NULL',
+        'stdout_chars INTEGER NOT NULL',
+        'stderr_chars INTEGER NOT NULL',
+        'servers TEXT NOT NULL',
+        'error TEXT',
+      ]);
+      expect(columns.find((c) => c.name === 'servers')?.dflt_value).toBe("'[]'");
+    } finally {
+      db.close();
+    }
+  });
+
   it('creates the folder 0700 and the database files 0600', () => {
     const store = openStore();
     store.record(entry(store));
@@ -276,21 +316,22 @@ describe('HistoryStore', () => {
     );
   });
 
-  it('stores odd input safely instead of failing', () => {
+  it('cuts a long error text to 8 KiB with a marker', () => {
     const store = openStore();
-    const odd = {
-      ...entry(store),
-      exitCode: 1.5,
-      durationMs: Number.NaN,
-      stdoutChars: -4,
-      servers: ['ok', 3, 'fine'] as unknown as string[],
-      error: 'e'.repeat(10_000),
-    };
-    store.record(odd);
+    store.record({ ...entry(store), error: 'e'.repeat(10_000) });
     const [stored] = store.recent(1);
-    expect(stored).toMatchObject({ exitCode: null, durationMs: 0, stdoutChars: 0 });
-    expect(stored!.servers).toEqual(['ok', 'fine']);
     expect(stored!.error!.length).toBeLessThan(8300);
+    expect(stored!.error).toMatch(/… \[1808 more characters\]$/);
+  });
+
+  it('never throws for a value the table refuses: logged, left out, and the next entry is kept', () => {
+    const { logger, lines } = captureLogger();
+    const store = openStore(1000, logger);
+    expect(store.record({ ...entry(store), exitCode: 1.5 })).toMatch(/INTEGER column/);
+    expect(store.count()).toBe(0);
+    expect(errorsIn(lines)).toHaveLength(1);
+    expect(store.record(entry(store))).toBeUndefined();
+    expect(store.count()).toBe(1);
   });
 
   it('never throws from record(): a write that cannot get the lock is logged and dropped', () => {

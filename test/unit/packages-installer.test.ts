@@ -30,8 +30,6 @@ import {
   describeRun,
   PackageManager,
   PackageRefusedError,
-  toSeedInstallResult,
-  type InstallResult,
 } from '../../src/packages/package-manager.js';
 import { parsePackageSpec } from '../../src/packages/package-spec.js';
 import { storeVolumeDriverOptions } from '../../src/packages/package-store.js';
@@ -685,22 +683,6 @@ describe('PackageManager', () => {
       '/packages',
       '/wheels',
     ]);
-  });
-
-  it("maps a result to the seed's install_python_package shape", () => {
-    const result: InstallResult = {
-      package: 'tinypkg',
-      success: true,
-      message: 'Installed tinypkg 0.1.0 in 1.2 s.',
-      installedAt: '2026-01-01T00:00:00.000Z',
-      version: '0.1.0',
-    };
-    expect(toSeedInstallResult(result)).toEqual({
-      package_name: 'tinypkg',
-      success: true,
-      message: 'Installed tinypkg 0.1.0 in 1.2 s.',
-      installed_at: '2026-01-01T00:00:00.000Z',
-    });
   });
 });
 

@@ -12,10 +12,10 @@ import {
   MKNOD_ALLOWED_TYPES,
   S_IFMT,
   buildSeccompProfile,
-  deniedSyscallProbes,
   seccompProfileJson,
   type SeccompProfile,
 } from '../../src/container/seccomp-profile.js';
+import { deniedSyscallProbes } from '../support/denied-syscall-probes.js';
 
 // SCMP_ACT_TRACE (gVisor's variant only) answers ENOSYS when no tracer is attached.
 type Verdict =

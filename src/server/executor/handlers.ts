@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { BridgeConfig } from '../../config/env.js';
 import { errorMessage } from '../../errors.js';
 import type { SandboxSession } from '../../session/sandbox-session.js';
@@ -8,7 +8,11 @@ import type { HistoryStore } from '../../state/history-store.js';
 import { recordExecution } from '../history-recorder.js';
 import { pythonCall, runInternalCell } from '../internal-cell.js';
 import { renderWithinLimit } from '../result-size.js';
-import type { ExecutorToolName } from './definitions.js';
+import {
+  executorArgumentSchemas,
+  type ExecutorSchemas,
+  type ExecutorToolName,
+} from './definitions.js';
 
 /** What the history tools read and write (src/state/history-store.ts). */
 export type HistoryReader = Pick<HistoryStore, 'newId' | 'record' | 'recent' | 'count' | 'clear'>;
@@ -25,23 +29,6 @@ interface SafetyReport {
   is_safe: boolean;
   warnings: string[];
 }
-
-const executeArgs = z.object({
-  code: z
-    .string({ error: "Missing 'code' argument" })
-    .refine((code) => code.trim() !== '', "Missing 'code' argument"),
-  timeout: z
-    .number({ error: "'timeout' must be an integer" })
-    .int("'timeout' must be an integer")
-    .min(1)
-    .optional(),
-  allow_unsafe: z.boolean({ error: "'allow_unsafe' must be a boolean" }).optional(),
-});
-const installArgs = z.object({
-  package_name: z.string({ error: "Missing 'package_name' argument" }).min(1),
-});
-const historyArgs = z.object({ limit: z.number().int().min(1).max(1000).optional() });
-const codeArgs = z.object({ code: z.string({ error: "Missing 'code' argument" }) });
 
 /** The seed's JSON result as an MCP tool result: JSON text plus the same structured value. */
 function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
@@ -64,22 +51,26 @@ export async function callExecutorTool(
   deps: ExecutorDependencies,
 ): Promise<CallToolResult> {
   const args = rawArgs ?? {};
+  const schemas = executorArgumentSchemas(deps.config.executor.timeoutSeconds);
   try {
     switch (name) {
       case 'execute_python_code': {
-        const parsed = executeArgs.safeParse(args);
+        const parsed = schemas.execute_python_code.safeParse(args);
         return parsed.success ? await executeCode(parsed.data, deps) : invalid(parsed.error);
       }
       case 'install_python_package': {
-        const parsed = installArgs.safeParse(args);
+        const parsed = schemas.install_python_package.safeParse(args);
         if (!parsed.success) return invalid(parsed.error);
         const outcome = deps.packages
           ? await deps.packages.install(parsed.data.package_name)
           : { success: false, message: 'Package installs are not available' };
+        // The seed's fields only: what the package layer adds (its own names for the same
+        // facts, versions, timings) stays out of this answer.
         return jsonResult(
           {
             package_name: parsed.data.package_name,
-            ...outcome,
+            success: outcome.success,
+            message: outcome.message,
             installed_at: new Date().toISOString(),
           },
           !outcome.success,
@@ -98,7 +89,7 @@ export async function callExecutorTool(
         });
       }
       case 'get_execution_history': {
-        const parsed = historyArgs.safeParse(args);
+        const parsed = schemas.get_execution_history.safeParse(args);
         if (!parsed.success) return invalid(parsed.error);
         const entries = deps.history?.recent(parsed.data.limit ?? 20) ?? [];
         return jsonResult({
@@ -120,7 +111,7 @@ export async function callExecutorTool(
           cleared_at: new Date().toISOString(),
         });
       case 'check_code_safety': {
-        const parsed = codeArgs.safeParse(args);
+        const parsed = schemas.check_code_safety.safeParse(args);
         if (!parsed.success) return invalid(parsed.error);
         const report = await checkSafety(deps.session, parsed.data.code);
         return jsonResult({
@@ -148,7 +139,7 @@ async function checkSafety(session: SandboxSession, code: string): Promise<Safet
 }
 
 async function executeCode(
-  args: z.infer<typeof executeArgs>,
+  args: z.infer<ExecutorSchemas['execute_python_code']>,
   deps: ExecutorDependencies,
 ): Promise<CallToolResult> {
   const { config, session } = deps;

@@ -1,0 +1,67 @@
+import type { ColdFigures, FloodFigures, ThroughputFigures, WarmFigures } from './bridge-bench.js';
+import type { DirectFigures, ProxiedFigures, ToolsListFigures } from './proxy-bench.js';
+import type { SearchRecall } from './search-recall.js';
+import type { SoakFigures } from './soak-bench.js';
+import type { Summary } from './stats.js';
+
+/** The shapes of what the run_python benchmark measures (and writes to its JSON file). */
+
+export interface PerCallFigures {
+  runs: number;
+  total: Summary;
+  /** Medians of the steps, to show where a per-call container's time goes. */
+  stepsP50: { createMs: number; attachStartMs: number; runMs: number; removeMs: number };
+  /** Runs that did not print exactly "1" (or, waiting, did not exit 0). */
+  badOutputs: number;
+}
+
+export interface BaselineFigures {
+  /** Create, attach, start, wait for the exit status, read output, remove (the spec's baseline). */
+  withWait: PerCallFigures;
+  /** The same without waiting for the exit status: stream end, then remove. */
+  streamEnd: PerCallFigures;
+  podmanCli?: { runs: number; total: Summary; badOutputs: number } | { error: string };
+}
+
+export interface ProxyFigures {
+  proxied: ProxiedFigures;
+  /** The same with MCP_BRIDGE_CHANNEL=stdio: frames through the engine's attach stream. */
+  proxiedStdio: ProxiedFigures;
+  direct: DirectFigures;
+  /** Proxied p50 / direct SDK p50: the ≤ 1.5× target. */
+  ratioProxiedToDirectP50: number;
+  /** (direct p50 + RPC hop p50) / direct p50: the best ratio any bridge could reach. */
+  ratioFloor: number;
+  /** How long the whole section took. */
+  seconds: number;
+}
+
+/** Measured once per run, engine-independent. */
+export interface RunFigures {
+  toolsList: ToolsListFigures | { error: string };
+  searchRecall: SearchRecall;
+  seconds: number;
+}
+
+export interface EngineFigures {
+  engine: { kind: string; version: string; source: string; dockerHost: string };
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+  /** All CPUs over this engine's run: busy share, and time stolen by the hypervisor. */
+  cpu: { busyPercent: number; stealPercent: number } | undefined;
+  seconds: number;
+  cold: ColdFigures;
+  warm: WarmFigures;
+  throughput: ThroughputFigures;
+  flood: FloodFigures;
+  /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
+  proxy: ProxyFigures | { error: string };
+  soak: SoakFigures | { error: string };
+  baseline: BaselineFigures;
+  /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
+  ratioBaselineToWarmP50: number;
+  /** The fastest per-call variant measured (API without wait, CLI) / warm p50. */
+  ratioFastestPerCallToWarmP50: number;
+  failures: { count: number; examples: string[] };
+  leftoverContainers: { ours: string[]; managedTotal: number };
+}

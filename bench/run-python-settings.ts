@@ -1,0 +1,42 @@
+/** What `npm run bench` measures, how often, and the targets it judges (bench/README.md). */
+
+export const SETTINGS = {
+  coldRuns: 5,
+  warmupCalls: 20,
+  warmCalls: 500,
+  warmBlocks: 5,
+  mcpPings: 200,
+  throughputSeconds: 2,
+  baselineRuns: 20,
+  baselineWarmup: 1,
+  podmanCliRuns: 5,
+  proxy: {
+    // Server and bridge keep getting faster over their first few thousand calls (JIT):
+    // both sides are warmed alike, to compare steady states.
+    warmup: 2000,
+    calls: 1000,
+    diagnosticCalls: 300,
+    concurrent: 100,
+    concurrentRounds: 5,
+    directWarmup: 2000,
+    directBlock: 100,
+  },
+  toolsListServers: [0, 7, 100],
+  /** 1000 calls of mixed work on one bridge; memory, fds, containers sampled (soak-bench.ts). */
+  soak: { calls: 1000, warmup: 200, timeoutEvery: 200 },
+} as const;
+
+export const TARGETS = {
+  warmP50RequiredMs: 3,
+  warmP50AimMs: 1,
+  ratioRequired: 50,
+  firstCallAimMs: 500,
+  /** Issue 3 item 10. */
+  proxiedToDirectP50Max: 1.5,
+  proxiedCallsPerSecondMin: 1000,
+  /** Issue 3 item 8. */
+  toolsListTokensMax: 250,
+  /** Issue 3 item 6. */
+  recallAt1Min: 0.8,
+  recallAt5Min: 0.95,
+} as const;
