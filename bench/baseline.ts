@@ -110,6 +110,7 @@ export function podmanRunArgs(options: Dockerode.ContainerCreateOptions): string
     'Init',
     'IpcMode',
     'NanoCpus',
+    'Mounts',
   ]);
   const unknown = Object.keys(host).filter((key) => !known.has(key));
   if (unknown.length > 0) throw new Error(`podmanRunArgs: no CLI spelling for ${unknown.join()}`);
@@ -133,6 +134,11 @@ export function podmanRunArgs(options: Dockerode.ContainerCreateOptions): string
   if (host.Init) args.push('--init');
   if (host.IpcMode) args.push(`--ipc=${host.IpcMode}`);
   if (host.NanoCpus !== undefined) args.push(`--cpus=${host.NanoCpus / 1e9}`);
+  for (const mount of host.Mounts ?? []) {
+    const spelled = [`type=${mount.Type}`, `source=${mount.Source}`, `target=${mount.Target}`];
+    if (mount.ReadOnly) spelled.push('readonly');
+    args.push(`--mount=${spelled.join(',')}`);
+  }
   if (options.User) args.push(`--user=${options.User}`);
   if (options.WorkingDir) args.push(`--workdir=${options.WorkingDir}`);
   for (const variable of options.Env ?? []) args.push(`--env=${variable}`);
