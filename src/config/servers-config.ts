@@ -10,12 +10,14 @@ import {
   parseClientConfigNames,
   type ServerMap,
 } from './client-configs.js';
+import { ConfigSyntaxError, parseJson } from './config-text.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
  * The MCP servers the bridge may spawn (SPEC §6): every `*.json` in the state dir, then
  * MCP_SERVERS_CONFIG, then the opt-in client config files. The first definition of a name
- * wins. A bad file or entry is logged with its path and key and skipped; the rest load.
+ * wins. A bad entry is logged with its file and key and skipped; a file that does not parse
+ * is logged with the line and column of the error and skipped whole; the rest load.
  */
 
 export interface ServerDefinition {
@@ -81,8 +83,11 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
     const text = readText(file, 'warn', log);
     if (text === undefined) return;
     const parsed = parseBridgeFile(text);
-    if (typeof parsed === 'string') {
-      log.warn({ file }, `Skipping MCP server config ${file}: ${parsed}`);
+    if ('problem' in parsed) {
+      log.warn(
+        { file, ...parsed.at },
+        `Skipping MCP server config ${file}: ${parsed.problem}; nothing in it was loaded`,
+      );
       return;
     }
     add(file, { key: 'mcpServers', servers: parsed.mcpServers }, parsed.description);
@@ -109,7 +114,10 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
       try {
         map = extractServerMap(format, text);
       } catch (error: unknown) {
-        log.warn({ file }, `Skipping ${client} config ${file}: ${errorMessage(error)}`);
+        log.warn(
+          { file, ...syntaxPosition(error) },
+          `Skipping ${client} config ${file}: ${errorMessage(error)}; nothing in it was loaded`,
+        );
         continue;
       }
       if (map) add(file, map, undefined);
@@ -187,15 +195,29 @@ function readText(file: string, missing: 'debug' | 'warn', log: Logger): string 
   }
 }
 
-function parseBridgeFile(text: string): z.infer<typeof fileSchema> | string {
+type Position = { line: number; column: number } | undefined;
+
+/** The bridge's own file (strict JSON), or the problem with it and where it is. */
+function parseBridgeFile(
+  text: string,
+): z.infer<typeof fileSchema> | { problem: string; at: Position } {
   let json: unknown;
   try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    json = parseJson(text);
   } catch (error: unknown) {
-    return `not valid JSON (${errorMessage(error)})`;
+    return { problem: errorMessage(error), at: syntaxPosition(error) };
   }
   const parsed = fileSchema.safeParse(json);
-  return parsed.success ? parsed.data : describeIssues(parsed.error, []);
+  return parsed.success
+    ? parsed.data
+    : { problem: describeIssues(parsed.error, []), at: undefined };
+}
+
+/** The line and column of a syntax error, for the log's fields. */
+function syntaxPosition(error: unknown): Position {
+  return error instanceof ConfigSyntaxError
+    ? { line: error.line, column: error.column }
+    : undefined;
 }
 
 function describeIssues(error: z.ZodError, prefix: PropertyKey[]): string {
