@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
@@ -24,6 +23,7 @@ from importlib.machinery import (
 from typing import Any
 
 from mcp._rpc import MCPError, request_sync
+from mcp_shared.package_names import normalize
 
 STORE = "/packages"
 # Compiled wheels are specific to the interpreter: each one gets its own folder.
@@ -93,9 +93,5 @@ def list_packages() -> list[dict[str, str]]:
         for dist in distributions(path=[SITE]):
             name = dist.metadata["Name"] or ""
             if name:
-                found.setdefault(_normalize(name), {"name": name, "version": dist.version})
+                found.setdefault(normalize(name), {"name": name, "version": dist.version})
     return [found[key] for key in sorted(found)]
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { LABELS } from '../../src/container/labels.js';
-import { INSTALLER_ROLE } from '../../src/packages/installer.js';
+import { INSTALLER_ROLE } from '../../src/packages/installer-container.js';
 
 /**
  * Fixtures for package-install tests (test/e2e/packages.test.ts, test/security/): wheels
