@@ -28,6 +28,7 @@ from mcp_shared.package_names import normalize
 STORE = "/packages"
 # Compiled wheels are specific to the interpreter: each one gets its own folder.
 SITE = os.path.join(STORE, sys.implementation.cache_tag or "python")
+SITE_SUFFIXES = ("site-packages", "dist-packages")
 
 
 def activate() -> None:
@@ -37,10 +38,8 @@ def activate() -> None:
         sys.path_hooks.insert(0, _store_finder)
     if SITE in sys.path:
         return
-    position = next(
-        (i for i, entry in enumerate(sys.path) if entry.endswith(("site-packages", "dist-packages"))),
-        len(sys.path),
-    )
+    sites = (i for i, entry in enumerate(sys.path) if entry.endswith(SITE_SUFFIXES))
+    position = next(sites, len(sys.path))
     sys.path.insert(position, SITE)
 
 
