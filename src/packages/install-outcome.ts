@@ -1,6 +1,6 @@
 import { summarizeOutput, type InstallerRun } from './installer-run.js';
 import type { InstallOutcome } from './install-result.js';
-import type { PackageSpec } from './package-spec.js';
+import { normalizePackageName, type PackageSpec } from './package-spec.js';
 import type { RelayRefusal } from './relay/relay-refusals.js';
 
 /** How an installer run reads to the agent (docs/packages.md, results). */
@@ -69,9 +69,8 @@ export function describeRun(
       installed: [],
     };
   }
-  const others = installed.filter(
-    (item) => item.name.toLowerCase() !== result.requested?.name.toLowerCase(),
-  );
+  const requested = result.requested && normalizePackageName(result.requested.name);
+  const others = installed.filter((item) => normalizePackageName(item.name) !== requested);
   const extra =
     others.length > 0
       ? ` with ${others.map((item) => `${item.name} ${item.version}`).join(', ')}`
