@@ -82,12 +82,11 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
     seenFiles.add(file);
     const text = readText(file, 'warn', log);
     if (text === undefined) return;
-    const parsed = parseBridgeFile(text);
-    if ('problem' in parsed) {
-      log.warn(
-        { file, ...parsed.at },
-        `Skipping MCP server config ${file}: ${parsed.problem}; nothing in it was loaded`,
-      );
+    let parsed: z.infer<typeof fileSchema>;
+    try {
+      parsed = parseBridgeFile(text);
+    } catch (error: unknown) {
+      skipFile(log, `MCP server config ${file}`, file, error);
       return;
     }
     add(file, { key: 'mcpServers', servers: parsed.mcpServers }, parsed.description);
@@ -114,10 +113,7 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
       try {
         map = extractServerMap(format, text);
       } catch (error: unknown) {
-        log.warn(
-          { file, ...syntaxPosition(error) },
-          `Skipping ${client} config ${file}: ${errorMessage(error)}; nothing in it was loaded`,
-        );
+        skipFile(log, `${client} config ${file}`, file, error);
         continue;
       }
       if (map) add(file, map, undefined);
@@ -195,29 +191,17 @@ function readText(file: string, missing: 'debug' | 'warn', log: Logger): string 
   }
 }
 
-type Position = { line: number; column: number } | undefined;
-
-/** The bridge's own file (strict JSON), or the problem with it and where it is. */
-function parseBridgeFile(
-  text: string,
-): z.infer<typeof fileSchema> | { problem: string; at: Position } {
-  let json: unknown;
-  try {
-    json = parseJson(text);
-  } catch (error: unknown) {
-    return { problem: errorMessage(error), at: syntaxPosition(error) };
-  }
-  const parsed = fileSchema.safeParse(json);
-  return parsed.success
-    ? parsed.data
-    : { problem: describeIssues(parsed.error, []), at: undefined };
+/** The bridge's own file: strict JSON in the file schema; throws saying what is wrong. */
+function parseBridgeFile(text: string): z.infer<typeof fileSchema> {
+  const parsed = fileSchema.safeParse(parseJson(text));
+  if (!parsed.success) throw new Error(describeIssues(parsed.error, []));
+  return parsed.data;
 }
 
-/** The line and column of a syntax error, for the log's fields. */
-function syntaxPosition(error: unknown): Position {
-  return error instanceof ConfigSyntaxError
-    ? { line: error.line, column: error.column }
-    : undefined;
+/** Logs a file that is skipped whole, with the line and column of a syntax error. */
+function skipFile(log: Logger, what: string, file: string, error: unknown): void {
+  const at = error instanceof ConfigSyntaxError ? { line: error.line, column: error.column } : {};
+  log.warn({ file, ...at }, `Skipping ${what}: ${errorMessage(error)}; nothing in it was loaded`);
 }
 
 function describeIssues(error: z.ZodError, prefix: PropertyKey[]): string {
