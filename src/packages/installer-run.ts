@@ -7,8 +7,8 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /**
- * Running one installer container (installer.ts builds it) to its end, and reading what
- * its driver reported: the result line and the tail of pip's output.
+ * Running one installer container (installer-container.ts builds it) to its end, and
+ * reading what its driver reported: the result line and the tail of pip's output.
  */
 
 /** The driver's last stdout line starts with this (sandbox/mcp_installer/driver.py). */
