@@ -85,7 +85,7 @@ def install(args: DriverArguments) -> Result:
         os.makedirs(request.site, exist_ok=True)
         lock = open(os.path.join(request.root, ".lock"), "a+")
     except PermissionError:
-        # The host repairs this (see storeOwner in src/packages/).
+        # The host repairs this (see storeOwner in src/packages/install-attempt.ts).
         owner = os.stat(request.root).st_uid
         raise InstallFailed(
             "the package store is not writable by the installer (its root folder belongs to "
