@@ -18,5 +18,8 @@ MESSAGE
   exit 1
 fi
 
-flake8 sandbox
-mypy
+# Both run, so one lint shows everything to fix.
+status=0
+flake8 sandbox || status=1
+mypy || status=1
+exit "$status"
