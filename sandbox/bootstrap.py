@@ -5,9 +5,13 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+
+if TYPE_CHECKING:  # not imported at run time: every sandbox start would pay for it
+    from importlib.abc import Loader
 
 NONCE = sys.argv[1]
 MAX_LINE = 64 << 20  # host lines up to 64 MiB; longer ones are skipped
@@ -38,7 +42,7 @@ def memory_limit() -> int | None:
     return int(raw) if raw.isdigit() and int(raw) < 1 << 62 else None
 
 
-def write_frame(frame: dict) -> None:
+def write_frame(frame: dict[str, Any]) -> None:
     # The leading newline ends whatever line a dying runner left half written.
     data = ("\n" + json.dumps(frame) + "\n").encode()
     try:
@@ -90,15 +94,18 @@ def watch(child: int, baseline: int, limit: int | None) -> None:
 class MemoryFinder:
     """Serves the boot frame's modules from memory (first on sys.meta_path)."""
 
-    def __init__(self, modules: dict) -> None:
+    def __init__(self, modules: dict[str, dict[str, Any]]) -> None:
         self.modules = modules
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         module = self.modules.get(name)
         if module is None:
             return None
         package = bool(module.get("package"))
-        spec = ModuleSpec(name, self, origin=self.filename(name), is_package=package)
+        loader = cast("Loader", self)
+        spec = ModuleSpec(name, loader, origin=self.filename(name), is_package=package)
         spec.has_location = True
         return spec
 
@@ -115,10 +122,10 @@ class MemoryFinder:
         return "/sandbox/" + name.replace(".", "/") + ("/__init__.py" if package else ".py")
 
     def get_source(self, name: str) -> str:  # lets tracebacks and inspect show our source
-        return self.modules[name]["source"]
+        return str(self.modules[name]["source"])
 
 
-def read_boot(reader: BinaryIO) -> dict:
+def read_boot(reader: BinaryIO) -> dict[str, Any]:
     while True:
         line = reader.readline(MAX_LINE + 1)
         if not line:

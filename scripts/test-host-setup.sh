@@ -65,7 +65,9 @@ IMAGE_BUILT=0
 # are only for rootless Podman; we run as root with --network none on ext4, where
 # the kernel overlay driver works.
 # runsc is gVisor (Debian's build, 20221219), for the gVisor engine.
-readonly PACKAGES=(podman runc catatonit runsc debootstrap docker.io curl ca-certificates)
+# flake8 and mypy lint and type-check the Python in sandbox/ (npm run lint).
+readonly PACKAGES=(podman runc catatonit runsc debootstrap docker.io curl ca-certificates
+  flake8 mypy)
 
 is_installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]

@@ -122,7 +122,8 @@ def _load(name: str, source: object, namespace: dict[str, Any]) -> str | None:
     except _TooSlow:
         return f"loading it took longer than {LOAD_BUDGET_SECONDS:g} s"
     except (Exception, SystemExit) as error:  # not KeyboardInterrupt: the host's interrupt
-        return "loading it raised " + traceback.format_exception_only(type(error), error)[-1].strip()
+        raised = traceback.format_exception_only(type(error), error)[-1].strip()
+        return "loading it raised " + raised
     if not callable(namespace.get(name)):
         return f"its source does not define {name}()"
     return None

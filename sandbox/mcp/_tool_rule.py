@@ -49,7 +49,10 @@ ANNOTATION_HELP = "a name, a dotted name, None or a string: put others in quotes
 def name_problem(name: object) -> str | None:
     """Why `name` cannot name a saved tool, or None."""
     if not isinstance(name, str) or not NAME.match(name):
-        return f"{name!r} is not a valid tool name (an ASCII Python identifier, at most 100 characters)"
+        return (
+            f"{name!r} is not a valid tool name "
+            "(an ASCII Python identifier, at most 100 characters)"
+        )
     if keyword.iskeyword(name):
         return f"'{name}' is a Python keyword"
     if name.startswith("__") and name.endswith("__"):
@@ -126,12 +129,12 @@ def _definition_problem(
                 f"the default value of '{arg.arg}' must be a literal ({LITERAL_HELP}): "
                 "defaults are evaluated whenever the tool is loaded"
             )
-    every = [*positional, args.vararg, *args.kwonlyargs, args.kwarg]
-    if not all(arg is None or arg.arg.isascii() for arg in every):
+    every = [a for a in (*positional, args.vararg, *args.kwonlyargs, args.kwarg) if a is not None]
+    if not all(a.arg.isascii() for a in every):
         return "the def line may only hold ASCII names, numbers and plain strings"
-    for arg in every:
-        if arg is not None and arg.annotation is not None and not _plain(arg.annotation):
-            return f"the annotation of '{arg.arg}' may only be {ANNOTATION_HELP}"
+    for a in every:
+        if a.annotation is not None and not _plain(a.annotation):
+            return f"the annotation of '{a.arg}' may only be {ANNOTATION_HELP}"
     if function.returns is not None and not _plain(function.returns):
         return f"the return annotation may only be {ANNOTATION_HELP}"
     return _layout_problem(function.body[0].lineno, source)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
@@ -24,10 +23,12 @@ from importlib.machinery import (
 from typing import Any
 
 from mcp._rpc import MCPError, request_sync
+from mcp_shared.package_names import normalize
 
 STORE = "/packages"
 # Compiled wheels are specific to the interpreter: each one gets its own folder.
 SITE = os.path.join(STORE, sys.implementation.cache_tag or "python")
+SITE_SUFFIXES = ("site-packages", "dist-packages")
 
 
 def activate() -> None:
@@ -37,10 +38,8 @@ def activate() -> None:
         sys.path_hooks.insert(0, _store_finder)
     if SITE in sys.path:
         return
-    position = next(
-        (i for i, entry in enumerate(sys.path) if entry.endswith(("site-packages", "dist-packages"))),
-        len(sys.path),
-    )
+    sites = (i for i, entry in enumerate(sys.path) if entry.endswith(SITE_SUFFIXES))
+    position = next(sites, len(sys.path))
     sys.path.insert(position, SITE)
 
 
@@ -93,9 +92,5 @@ def list_packages() -> list[dict[str, str]]:
         for dist in distributions(path=[SITE]):
             name = dist.metadata["Name"] or ""
             if name:
-                found.setdefault(_normalize(name), {"name": name, "version": dist.version})
+                found.setdefault(normalize(name), {"name": name, "version": dist.version})
     return [found[key] for key in sorted(found)]
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

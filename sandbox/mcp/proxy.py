@@ -50,7 +50,8 @@ def tool_function(server: ServerSpec, tool: ToolSpec) -> ToolFunction:
         function.__name__ = function.__qualname__ = name
         function.__module__ = "mcp.servers." + server["alias"]
         function.__doc__ = doc
-        function.__signature__ = _schema.signature(tool["inputSchema"])  # type: ignore[attr-defined]
+        signature = _schema.signature(tool["inputSchema"])
+        function.__signature__ = signature  # type: ignore[attr-defined]
     call.sync = sync  # type: ignore[attr-defined]
     call.tool = tool  # type: ignore[attr-defined]
     return call

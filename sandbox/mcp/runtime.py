@@ -21,7 +21,8 @@ from mcp._link import LINK, Frame
 from mcp._rpc import MCPError, request, request_sync
 
 # _load_saved_tools: the host runs it as the first cell of each sandbox (docs/protocol.md).
-from mcp._saved import _load_saved_tools, delete_saved_tool, list_saved_tools, save_tool
+from mcp._saved import _load_saved_tools  # noqa: F401
+from mcp._saved import delete_saved_tool, list_saved_tools, save_tool
 
 # Package installs (docs/packages.md): the store joins sys.path before the first cell runs.
 from mcp.packages import activate as _activate_packages
@@ -150,10 +151,12 @@ def _tool_name(server: str, tool: object, strict: bool) -> str:
 
 def _real_name(wanted: str, entries: Sequence[ServerSpec] | Sequence[ToolSpec]) -> str | None:
     # Exact names first, as the host matches them: a name may equal another's alias.
-    for key in ("name", "alias"):
-        for entry in entries:
-            if entry[key] == wanted:
-                return entry["name"]
+    for entry in entries:
+        if entry["name"] == wanted:
+            return entry["name"]
+    for entry in entries:
+        if entry["alias"] == wanted:
+            return entry["name"]
     return None
 
 

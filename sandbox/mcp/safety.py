@@ -21,10 +21,12 @@ import sys
 import threading
 import time
 import warnings
+from types import FrameType
 from typing import Any
 
+from mcp.safety_calls import Finding
 from mcp.safety_rules import HIGH, RANK
-from mcp.safety_walk import Analyzer, Finding, OutOfTime
+from mcp.safety_walk import Analyzer, OutOfTime
 
 __all__ = ["check_code_safety", "MAX_SOURCE_BYTES", "MAX_TOKENS", "BUDGET_SECONDS"]
 
@@ -142,9 +144,10 @@ class _Guard:
 
 
 def _depth() -> int:
-    frame, depth = sys._getframe(), 0
+    frame: FrameType | None = sys._getframe()
+    depth = 0
     while frame is not None:
-        frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+        frame, depth = frame.f_back, depth + 1
     return depth
 
 

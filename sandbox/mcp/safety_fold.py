@@ -17,17 +17,18 @@ import codecs
 import lzma
 import zlib
 from collections.abc import Callable
+from typing import Any, AnyStr
 
 MAX_TEXT = 65_536  # characters or bytes of a value built here
 MAX_DEPTH = 16
 MAX_STEPS = 2_000
 
-Value = "str | bytes | None"
+Value = str | bytes | None
 Resolve = Callable[[ast.AST], frozenset[str]]
 Values = Callable[[str], list[ast.AST]]
 Again = Callable[[ast.AST], Value]
 
-_B64 = {
+_B64: dict[str, Callable[[Any], bytes]] = {
     "b64decode": base64.b64decode, "standard_b64decode": base64.standard_b64decode,
     "urlsafe_b64decode": base64.urlsafe_b64decode, "b32decode": base64.b32decode,
     "b16decode": base64.b16decode, "b85decode": base64.b85decode,
@@ -194,8 +195,12 @@ def _method(base: str | bytes, method: str, args: list[str | bytes | None]) -> s
             return base.decode(*args)  # type: ignore[arg-type]
         if method == "encode" and isinstance(base, str) and _text_codec(args):
             return base.encode(*args)  # type: ignore[arg-type]
-        if method == "replace" and len(args) == 2 and all(type(a) is type(base) for a in args):
-            return _capped(base.replace(*args))  # type: ignore[arg-type]
+        if method == "replace" and len(args) == 2:
+            old, new = args
+            if type(base) is str and type(old) is str and type(new) is str:
+                return _capped(base.replace(old, new))
+            if type(base) is bytes and type(old) is bytes and type(new) is bytes:
+                return _capped(base.replace(old, new))
     except _FAILURES:
         pass
     return None
@@ -273,5 +278,5 @@ def _int(node: ast.AST) -> int | None:
     return None
 
 
-def _capped(value: str | bytes) -> str | bytes | None:
+def _capped(value: AnyStr) -> AnyStr | None:
     return value if len(value) <= MAX_TEXT else None

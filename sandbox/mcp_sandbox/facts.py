@@ -9,9 +9,8 @@ import os
 import re
 import resource
 from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
+from functools import partial
+from typing import Any
 CGROUP = "/sys/fs/cgroup/"
 UNLIMITED = 1 << 62  # cgroup v1 writes "no limit" as a page-rounded 2**63
 CAPS = ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh")
@@ -118,6 +117,11 @@ def _net_interfaces() -> list[str]:
         return sorted(line.split(":")[0].strip() for line in lines)
 
 
+def _kernel() -> dict[str, str]:
+    uname = os.uname()
+    return {"release": uname.release, "version": uname.version}
+
+
 def _soft_limit(kind: int) -> int:
     return resource.getrlimit(kind)[0]
 
@@ -127,14 +131,14 @@ def gather_facts() -> dict[str, object]:
     the host's check ("" for capabilities, -1, [], null) and its reason in `errors`."""
     errors: list[str] = []
 
-    def fact(name: str, read: Callable[[], T], fallback: T) -> T:
+    def fact(name: str, read: Callable[[], object], fallback: object) -> Any:
         try:
             return read()
         except Exception as error:
             errors.append(f"{name}: {error!r}")
             return fallback
 
-    status = fact("status", _status, {})
+    status: dict[str, str] = fact("status", _status, {})
     memory, swap = fact("memory", _memory_limits, (None, None))
     facts: dict[str, object] = {
         "uid": os.getuid(),
@@ -143,7 +147,7 @@ def gather_facts() -> dict[str, object]:
         "uids": list(os.getresuid()),
         "gids": list(os.getresgid()),
         **{
-            cap[0].lower() + cap[1:]: fact(cap, lambda cap=cap: _capability(status, cap), "")
+            cap[0].lower() + cap[1:]: fact(cap, partial(_capability, status, cap), "")
             for cap in CAPS
         },
         "noNewPrivs": fact("noNewPrivs", lambda: _no_new_privs(status), -1),
@@ -155,7 +159,7 @@ def gather_facts() -> dict[str, object]:
         "memTotalBytes": fact("memTotal", _mem_total, None),
         "shmSizeBytes": fact("shmSize", lambda: _size_bytes("/dev/shm"), None),
         # The kernel as uname reports it: the host's under runc, gVisor's own under runsc.
-        "kernel": fact("kernel", lambda: {"release": os.uname().release, "version": os.uname().version}, None),
+        "kernel": fact("kernel", _kernel, None),
         "netInterfaces": fact("netInterfaces", _net_interfaces, []),
         "cwd": fact("cwd", os.getcwd, ""),
         "home": os.environ.get("HOME"),

@@ -14,6 +14,7 @@ import select
 import sys
 import threading
 import time
+from typing import TextIO, cast
 
 from .protocol import Channel, start_daemon
 from .writer import CellWriter
@@ -60,8 +61,10 @@ class OutputCapture:
         self._pending_chars = 0
         self._last_flush = 0.0
         self._install()
-        sys.__stdout__ = sys.stdout
-        sys.__stderr__ = sys.stderr
+        # Code that restores the "original" streams keeps writing into the capture.
+        # (The stubs type them as the interpreter's own TextIOWrapper; ours is a TextIO.)
+        sys.__stdout__ = sys.stdout  # type: ignore[assignment]
+        sys.__stderr__ = sys.stderr  # type: ignore[assignment]
         start_daemon("output-pump", self._pump, diag_fd)
 
     def begin(self, cell_id: int, budget: int) -> None:
@@ -95,7 +98,7 @@ class OutputCapture:
         # Again at each cell: user code may have closed or redirected any of these.
         for stream in self._streams:
             os.dup2(stream.write_fd, stream.fd)
-        sys.stdout, sys.stderr = (stream.writer for stream in self._streams)
+        sys.stdout, sys.stderr = (cast(TextIO, stream.writer) for stream in self._streams)
 
     def _poller(self) -> select.poll:
         poller = select.poll()

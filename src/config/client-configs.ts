@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { parseJsonc } from './jsonc.js';
-import { parseTomlSubset } from './toml-subset.js';
+import { parseJsonc, parseToml } from './config-text.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
@@ -110,11 +109,12 @@ export function clientConfigFiles(
 
 /**
  * The server map inside a client file's text, or undefined when the file holds none.
- * Throws when the text cannot be parsed or the map is not an object.
+ * Throws when the text cannot be parsed (ConfigSyntaxError, with the position) or the map
+ * is not an object.
  */
 export function extractServerMap(format: ClientConfigFormat, text: string): ServerMap | undefined {
   // Client files are edited by hand and by their apps, which accept comments (JSONC).
-  const root = format === 'codex-toml' ? parseTomlSubset(text) : parseJsonc(text);
+  const root = format === 'codex-toml' ? parseToml(text) : parseJsonc(text);
   if (!isRecord(root)) throw new Error('expected an object at the top level');
   switch (format) {
     case 'codex-toml':

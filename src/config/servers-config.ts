@@ -10,12 +10,14 @@ import {
   parseClientConfigNames,
   type ServerMap,
 } from './client-configs.js';
+import { ConfigSyntaxError, parseJson } from './config-text.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
  * The MCP servers the bridge may spawn (SPEC §6): every `*.json` in the state dir, then
  * MCP_SERVERS_CONFIG, then the opt-in client config files. The first definition of a name
- * wins. A bad file or entry is logged with its path and key and skipped; the rest load.
+ * wins. A bad entry is logged with its file and key and skipped; a file that does not parse
+ * is logged with the line and column of the error and skipped whole; the rest load.
  */
 
 export interface ServerDefinition {
@@ -80,9 +82,11 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
     seenFiles.add(file);
     const text = readText(file, 'warn', log);
     if (text === undefined) return;
-    const parsed = parseBridgeFile(text);
-    if (typeof parsed === 'string') {
-      log.warn({ file }, `Skipping MCP server config ${file}: ${parsed}`);
+    let parsed: z.infer<typeof fileSchema>;
+    try {
+      parsed = parseBridgeFile(text);
+    } catch (error: unknown) {
+      skipFile(log, `MCP server config ${file}`, file, error);
       return;
     }
     add(file, { key: 'mcpServers', servers: parsed.mcpServers }, parsed.description);
@@ -109,7 +113,7 @@ export function loadServerDefinitions(options: LoadServerOptions): ServerDefinit
       try {
         map = extractServerMap(format, text);
       } catch (error: unknown) {
-        log.warn({ file }, `Skipping ${client} config ${file}: ${errorMessage(error)}`);
+        skipFile(log, `${client} config ${file}`, file, error);
         continue;
       }
       if (map) add(file, map, undefined);
@@ -187,15 +191,17 @@ function readText(file: string, missing: 'debug' | 'warn', log: Logger): string 
   }
 }
 
-function parseBridgeFile(text: string): z.infer<typeof fileSchema> | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error: unknown) {
-    return `not valid JSON (${errorMessage(error)})`;
-  }
-  const parsed = fileSchema.safeParse(json);
-  return parsed.success ? parsed.data : describeIssues(parsed.error, []);
+/** The bridge's own file: strict JSON in the file schema; throws saying what is wrong. */
+function parseBridgeFile(text: string): z.infer<typeof fileSchema> {
+  const parsed = fileSchema.safeParse(parseJson(text));
+  if (!parsed.success) throw new Error(describeIssues(parsed.error, []));
+  return parsed.data;
+}
+
+/** Logs a file that is skipped whole, with the line and column of a syntax error. */
+function skipFile(log: Logger, what: string, file: string, error: unknown): void {
+  const at = error instanceof ConfigSyntaxError ? { line: error.line, column: error.column } : {};
+  log.warn({ file, ...at }, `Skipping ${what}: ${errorMessage(error)}; nothing in it was loaded`);
 }
 
 function describeIssues(error: z.ZodError, prefix: PropertyKey[]): string {

@@ -1,7 +1,7 @@
 import { summarizeOutput, type InstallerRun } from './installer-run.js';
-import type { InstallResult } from './package-manager.js';
-import type { PackageSpec } from './package-spec.js';
-import type { RelayRefusal } from './relay/package-relay.js';
+import type { InstallOutcome } from './install-result.js';
+import { normalizePackageName, type PackageSpec } from './package-spec.js';
+import type { RelayRefusal } from './relay/relay-refusals.js';
 
 /** How an installer run reads to the agent (docs/packages.md, results). */
 
@@ -17,7 +17,7 @@ export function describeRun(
   run: InstallerRun,
   timeoutSeconds: number,
   refusals: readonly RelayRefusal[] = [],
-): Omit<InstallResult, 'package' | 'installedAt'> {
+): InstallOutcome {
   const what = spec.requirement;
   const pip = summarizeOutput(run.output);
   const relay = describeRefusals(refusals);
@@ -69,9 +69,8 @@ export function describeRun(
       installed: [],
     };
   }
-  const others = installed.filter(
-    (item) => item.name.toLowerCase() !== result.requested?.name.toLowerCase(),
-  );
+  const requested = result.requested && normalizePackageName(result.requested.name);
+  const others = installed.filter((item) => normalizePackageName(item.name) !== requested);
   const extra =
     others.length > 0
       ? ` with ${others.map((item) => `${item.name} ${item.version}`).join(', ')}`

@@ -7,11 +7,11 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /**
- * Running one installer container (installer.ts builds it) to its end, and reading what
- * its driver reported: the result line and the tail of pip's output.
+ * Running one installer container (installer-container.ts builds it) to its end, and
+ * reading what its driver reported: the result line and the tail of pip's output.
  */
 
-/** The driver's last stdout line starts with this (sandbox/mcp/packages_installer.py). */
+/** The driver's last stdout line starts with this (sandbox/mcp_installer/driver.py). */
 export const RESULT_MARKER = '__mcp_bridge_install__ ';
 const OUTPUT_TAIL_CHARS = 64 * 1024;
 

@@ -1,43 +1,15 @@
 import type { PackagesConfig } from '../config/executor-env.js';
-import { BridgeError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { distributionForImport } from './import-map.js';
-import {
-  buildInstallerCreateOptions,
-  buildStoreRepairCreateOptions,
-  installerDriverSource,
-  type InstallerEngine,
-  type InstallerHardening,
-} from './installer.js';
-import { runInstallerContainer, type InstallerRun } from './installer-run.js';
+import { attemptInstall, type InstallContext } from './install-attempt.js';
+import { PackageRefusedError, type InstallOutcome, type InstallResult } from './install-result.js';
+import type { InstallerEngine, InstallerHardening } from './installer-container.js';
+import { installerDriverSource } from './installer-driver.js';
+import { runInstallerContainer } from './installer-run.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
-import { describeRun } from './install-outcome.js';
 import { ensurePackageVolume } from './package-store.js';
-import { openPackageRelay } from './relay/open-relay.js';
-import type { PackageRelay } from './relay/package-relay.js';
 import { decidePackage } from './policy.js';
-
-/** The outcome of one install request (docs/packages.md). */
-export interface InstallResult {
-  /** What was asked for, as given (trimmed). */
-  package: string;
-  success: boolean;
-  message: string;
-  /** When the attempt ended (ISO 8601). */
-  installedAt: string;
-  /** The requested distribution's version after the install. */
-  version?: string;
-  /** Every distribution the install added or replaced, dependencies included. */
-  installed?: { name: string; version: string }[];
-  durationMs?: number;
-}
-
-/** A request refused before any container started: invalid, or not allowed by policy. */
-export class PackageRefusedError extends BridgeError {
-  constructor(message: string) {
-    super('package_refused', message);
-  }
-}
 
 export type PackageCheck = { ok: true; spec: PackageSpec } | { ok: false; reason: string };
 
@@ -54,19 +26,32 @@ export interface PackageManagerOptions {
 }
 
 /**
- * Package installs for the bridge: validation, policy, one installer container at a time,
- * results the agent can read. Implements what automatic installs need
- * (src/server/dependencies.ts) and answers the sandbox's `install_package` requests.
+ * Package installs for the bridge: validation, policy, one install at a time
+ * (install-attempt.ts runs each), results the agent can read. Implements what automatic
+ * installs need (src/server/dependencies.ts) and answers the sandbox's `install_package`
+ * requests.
  */
 export class PackageManager {
   readonly #options: PackageManagerOptions;
   readonly #logger: Logger;
+  readonly #context: InstallContext;
   /** Installs run one after another (the driver also locks the store across bridges). */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The installer's program, read from sandbox/ on the first install. */
+  #driverSource: string | undefined;
 
   constructor(options: PackageManagerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#context = {
+      config: options.config,
+      engine: options.engine,
+      hardening: options.hardening,
+      logger: options.logger,
+      driverSource: () =>
+        (this.#driverSource ??= (options.driverSource ?? installerDriverSource)()),
+      runInstaller: options.runInstaller ?? runInstallerContainer,
+    };
   }
 
   get config(): PackagesConfig {
@@ -146,83 +131,10 @@ export class PackageManager {
     spec: PackageSpec,
     signal: AbortSignal | undefined,
   ): Promise<InstallResult> {
-    if (signal?.aborted) {
-      return this.#result(request, { success: false, message: 'The install was cancelled.' });
-    }
-    let engine: InstallerEngine;
-    try {
-      engine = await this.#options.engine();
-      await ensurePackageVolume(engine.docker, this.config.volume, engine.kind);
-    } catch (error: unknown) {
-      return this.#result(request, {
-        success: false,
-        message: `Cannot install ${spec.requirement}: the container engine is not available (${errorMessage(error)})`,
-      });
-    }
-    let relay: PackageRelay | undefined;
-    try {
-      relay = await openPackageRelay(this.config, this.#logger);
-    } catch (error: unknown) {
-      return this.#result(request, {
-        success: false,
-        message: `Cannot install ${spec.requirement}: the package relay could not start (${errorMessage(error)})`,
-      });
-    }
-    let run: InstallerRun;
-    try {
-      run = await this.#runInstaller(engine, spec, relay, signal);
-    } finally {
-      await relay?.close();
-    }
-    const outcome = describeRun(spec, run, this.config.timeoutSeconds, relay?.refusals());
-    this.#logger.info(
-      {
-        requirement: spec.requirement,
-        success: outcome.success,
-        ms: run.durationMs,
-        outcome: run.outcome,
-      },
-      'package install',
-    );
-    return this.#result(request, { ...outcome, durationMs: run.durationMs });
+    return this.#result(request, await attemptInstall(this.#context, spec, signal));
   }
 
-  /** One installer container (and, when the store needs it, a repair and a retry). */
-  async #runInstaller(
-    engine: InstallerEngine,
-    spec: PackageSpec,
-    relay: PackageRelay | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<InstallerRun> {
-    const hardening = this.#options.hardening(engine);
-    const createOptions = buildInstallerCreateOptions({
-      hardening,
-      settings: this.config,
-      request: { name: spec.normalizedName, requirement: spec.requirement },
-      driverSource: (this.#options.driverSource ?? installerDriverSource)(),
-      relay,
-    });
-    const runner = this.#options.runInstaller ?? runInstallerContainer;
-    const runOptions = {
-      timeoutMs: this.config.timeoutSeconds * 1000,
-      signal,
-      logger: this.#logger,
-    };
-    const run = await runner(engine.docker, createOptions, runOptions);
-    const owner = run.result?.storeOwner;
-    if (owner === undefined || owner === 0) return run;
-    // The store was given to another user (Podman, volume made elsewhere): repair, retry.
-    this.#logger.warn({ volume: this.config.volume, owner }, 'repairing the package store');
-    const repair = await runner(
-      engine.docker,
-      buildStoreRepairCreateOptions({ hardening, volume: this.config.volume }),
-      runOptions,
-    );
-    if (repair.outcome !== 'finished' || repair.exitCode !== 0) return run;
-    return runner(engine.docker, createOptions, runOptions);
-  }
-
-  #result(request: string, fields: Omit<InstallResult, 'package' | 'installedAt'>): InstallResult {
+  #result(request: string, fields: InstallOutcome): InstallResult {
     return { package: request, ...fields, installedAt: new Date().toISOString() };
   }
 }
@@ -231,5 +143,3 @@ function describe(request: unknown): string {
   const text = typeof request === 'string' ? request : String(request);
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
-
-export { describeRun, indexUnreachable } from './install-outcome.js';

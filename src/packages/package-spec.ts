@@ -52,7 +52,10 @@ const WILDCARD_VERSION = /^v?(?:\d+!)?\d+(?:\.\d+)*\.\*$/i;
 /** File names pip would take as a local archive rather than a project name. */
 const ARCHIVE_SUFFIX = /\.(whl|zip|tar|tgz|tbz|txz|tar\.gz|tar\.bz2|tar\.xz|egg)$/i;
 
-/** PEP 503 normalisation, used for every comparison of names (policy lists, dedupe). */
+/**
+ * PEP 503 normalisation, used for every comparison of names (policy lists, dedupe); the
+ * sandbox and the installer use the same rule (sandbox/mcp_shared/package_names.py).
+ */
 export function normalizePackageName(name: string): string {
   return name.replace(/[-_.]+/g, '-').toLowerCase();
 }

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxModule } from '../channel/frames.js';
 import { packageRoot } from '../util/package-root.js';
+import { readPythonPackages } from '../util/python-packages.js';
 
 export interface SandboxSources {
   /** Runs as `python3 -u -c <bootstrap> <nonce>`: small enough for a command line. */
@@ -15,28 +16,21 @@ export interface SandboxSources {
 export type GeneratedModules = Record<string, Record<string, unknown>>;
 
 /**
- * Reads the Python that runs in the container (every package folder under `sandbox/`),
- * once, for every new sandbox; `generated` adds modules holding host data.
+ * The packages under `sandbox/` that run in the sandbox: the runner, the agent's `mcp`
+ * package and what it shares with the installer. `sandbox/mcp_installer` runs only in the
+ * installer container (src/packages/installer-driver.ts) and is not sent here.
+ */
+export const SANDBOX_PACKAGES = ['mcp', 'mcp_sandbox', 'mcp_shared'] as const;
+
+/**
+ * Reads the Python that runs in the container, once, for every new sandbox; `generated`
+ * adds modules holding host data.
  */
 export function loadSandboxSources(
   generated: GeneratedModules = {},
   sandboxDir = path.join(packageRoot(), 'sandbox'),
 ): SandboxSources {
-  const modules: Record<string, SandboxModule> = {};
-  const walk = (folder: string, prefix: string[]) => {
-    const entries = readdirSync(folder, { withFileTypes: true });
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(folder, entry.name);
-      if (entry.isDirectory() && existsSync(path.join(full, '__init__.py'))) {
-        walk(full, [...prefix, entry.name]);
-      } else if (entry.isFile() && entry.name.endsWith('.py') && prefix.length > 0) {
-        const isPackage = entry.name === '__init__.py';
-        const name = isPackage ? prefix : [...prefix, entry.name.slice(0, -3)];
-        modules[name.join('.')] = { source: readFileSync(full, 'utf8'), package: isPackage };
-      }
-    }
-  };
-  walk(sandboxDir, []);
+  const modules: Record<string, SandboxModule> = readPythonPackages(sandboxDir, SANDBOX_PACKAGES);
   for (const [name, constants] of Object.entries(generated)) {
     modules[name] = { source: pythonConstants(constants), package: false };
   }

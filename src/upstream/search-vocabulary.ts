@@ -1,5 +1,5 @@
 import Fuse from 'fuse.js';
-import { editDistance } from './search-terms.js';
+import { editDistance } from '../util/closest.js';
 
 /** Longer unknown words are not guessed at (bitap works on up to 32 letters at a time). */
 const MAX_GUESSED_LENGTH = 32;

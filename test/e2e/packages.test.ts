@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dockerClient } from '../../src/container/docker-client.js';
 import { LABELS } from '../../src/container/labels.js';
-import { INSTALLER_ROLE } from '../../src/packages/installer.js';
+import { INSTALLER_ROLE } from '../../src/packages/installer-container.js';
 import {
   describeResult,
   printedJson,

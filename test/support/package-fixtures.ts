@@ -7,7 +7,7 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { LABELS } from '../../src/container/labels.js';
 import { errorMessage } from '../../src/errors.js';
-import { INSTALLER_ROLE } from '../../src/packages/installer.js';
+import { INSTALLER_ROLE } from '../../src/packages/installer-container.js';
 
 /**
  * Fixtures for package-install tests (test/e2e/packages.test.ts, test/security/): wheels

@@ -9,8 +9,12 @@ import {
   extractServerMap,
   parseClientConfigNames,
 } from '../../src/config/client-configs.js';
-import { parseJsonc } from '../../src/config/jsonc.js';
-import { parseTomlSubset } from '../../src/config/toml-subset.js';
+import {
+  ConfigSyntaxError,
+  parseJson,
+  parseJsonc,
+  parseToml,
+} from '../../src/config/config-text.js';
 import { loadConfig } from '../../src/config/env.js';
 import { loadServerDefinitions, type ServerDefinition } from '../../src/config/servers-config.js';
 import { ConfigError } from '../../src/errors.js';
@@ -19,6 +23,8 @@ interface LogLine {
   level: number;
   msg: string;
   file?: string;
+  line?: number;
+  column?: number;
 }
 
 let root: string;
@@ -338,24 +344,124 @@ describe('parsers', () => {
     expect(extractServerMap('mcpServers', '{}')).toBeUndefined();
   });
 
-  it('parseTomlSubset skips unsupported lines and arrays of tables, never throws on them', () => {
-    const parsed = parseTomlSubset(`
+  it('parseToml refuses a document it cannot read whole, with the position', () => {
+    const refusal = (text: string) => {
+      try {
+        parseToml(text);
+      } catch (error: unknown) {
+        if (error instanceof ConfigSyntaxError) return [error.line, error.column, error.message];
+        throw error;
+      }
+      throw new Error('parsed');
+    };
+    expect(refusal('[t]\nok = true\nbad = "unterminated\nx = 1\n')).toEqual([
+      3,
+      20,
+      expect.stringMatching(/^not valid TOML at line 3, column 20 \(3:20\): .*control characters/),
+    ]);
+    expect(refusal('[t]\ndup = "first"\ndup = "second"\n').slice(0, 2)).toEqual([3, 1]);
+    // A key that could reach Object.prototype refuses the file; nothing is polluted.
+    expect(refusal('[t.__proto__]\npolluted = "yes"\n').slice(0, 2)).toEqual([1, 2]);
+    expect(refusal('__proto__ = "x"\n').slice(0, 2)).toEqual([1, 1]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('parseToml reads all of TOML: numbers, dates, arrays of tables, big integers', () => {
+    const parsed = parseToml(`
 n = 5
+big = 123456789012345678901
 date = 1979-05-27
 [[array.of.tables]]
-command = "not here"
+command = "here"
 [t]
-ok = true
-bad = "unterminated
 s = """multi
 line"""
-__proto__ = "x"
-dup = "first"
-dup = "second"
-[t.__proto__]
-polluted = "yes"
 `);
-    expect(parsed).toEqual({ t: { ok: true, s: 'multi\nline', dup: 'first' } });
+    expect(parsed.n).toBe(5);
+    expect(parsed.big).toBe(123456789012345678901n);
+    expect(parsed.array).toEqual({ of: { tables: [{ command: 'here' }] } });
+    expect(parsed.t).toEqual({ s: 'multi\nline' });
+  });
+
+  it('parseJsonc and parseJson give the line and column of the first error', () => {
+    const refusal = (parse: (text: string) => unknown, text: string) => {
+      try {
+        parse(text);
+      } catch (error: unknown) {
+        if (error instanceof ConfigSyntaxError) return error.message;
+        throw error;
+      }
+      throw new Error('parsed');
+    };
+    const text = '\ufeff{\n  "mcpServers": {\n    "a": { "command": "x" }\n    "b": {}\n  }\n}\n';
+    expect(refusal(parseJsonc, text)).toBe(
+      'not valid JSON with comments at line 4, column 5 (4:5): comma expected',
+    );
+    expect(refusal(parseJson, '{"a": 1,}')).toBe(
+      'not valid JSON at line 1, column 9 (1:9): property name expected',
+    );
+    expect(refusal(parseJson, '{"a": 1} // note')).toMatch(/^not valid JSON at line 1, column 10 /);
+    expect(refusal(parseJsonc, '  \n')).toMatch(
+      /^not valid JSON with comments at line 2, column 1 \(2:1\): value expected$/,
+    );
+    expect(parseJson('{"__proto__": {"polluted": 1}}')).toEqual(
+      JSON.parse('{"__proto__": {"polluted": 1}}'),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('a config file that cannot be parsed', () => {
+  it.each([
+    [
+      'cursor',
+      ['.cursor', 'mcp.json'],
+      '{\n  "mcpServers": {\n    "first": { "command": "x" },\n    "second": { "command": "y" \n  }\n}\n',
+      [7, 1],
+    ],
+    [
+      'vscode',
+      ['workspace', '.vscode', 'mcp.json'],
+      '{\n  // comments are fine\n  "servers": { "first": { "command": "x" }, },\n  "inputs": [1 2],\n}\n',
+      [4, 16],
+    ],
+    [
+      'codex',
+      ['.codex', 'config.toml'],
+      '[mcp_servers.first]\ncommand = "x"\n\n[mcp_servers.second]\ncommand = "y\nargs = []\n',
+      [5, 13],
+    ],
+  ])(
+    '%s: skipped whole, reported with the file and line:column; the others load',
+    (client, parts, text, [line, column]) => {
+      const [first, ...rest] = parts as [string, ...string[]];
+      const base = first === 'workspace' ? workspace : path.join(home, first);
+      const broken = write(path.join(base, ...rest), text);
+      write(path.join(home, '.gemini', 'settings.json'), { mcpServers: { other: stdio } });
+      expect(load([client, 'gemini']).map((d) => d.name)).toEqual(['other']);
+      const [warning, ...more] = warnings();
+      expect(more).toEqual([]);
+      expect(warning?.file).toBe(broken);
+      expect([warning?.line, warning?.column]).toEqual([line, column]);
+      expect(warning?.msg).toContain(`${broken}: not valid `);
+      expect(warning?.msg).toContain(` at line ${line}, column ${column} (${line}:${column}): `);
+      expect(warning?.msg).toContain('nothing in it was loaded');
+    },
+  );
+
+  it("the bridge's own file: strict JSON, the position named, the next file loads", () => {
+    const stateDir = path.join(root, 'MCPs');
+    const broken = write(
+      path.join(stateDir, 'a.json'),
+      '{\n  "mcpServers": {\n    "first": { "command": "x" },\n  }\n}\n',
+    );
+    write(path.join(stateDir, 'b.json'), { mcpServers: { second: stdio } });
+    expect(load([]).map((d) => d.name)).toEqual(['second']);
+    const [warning] = warnings();
+    expect(warning?.file).toBe(broken);
+    expect([warning?.line, warning?.column]).toEqual([4, 3]);
+    expect(warning?.msg).toContain(
+      `${broken}: not valid JSON at line 4, column 3 (4:3): property name expected`,
+    );
   });
 });

@@ -3,13 +3,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { installerDriverSource, type DriverArguments } from '../../src/packages/installer.js';
+import {
+  installerDriverSource,
+  type DriverArguments,
+} from '../../src/packages/installer-driver.js';
 import { parseDriverResult, type DriverResult } from '../../src/packages/installer-run.js';
 import { writeWheels, type WheelContent, type WheelSpec } from '../support/package-fixtures.js';
 
 /**
- * The installer's Python driver (sandbox/mcp/packages_installer.py and sandbox/installer/,
- * joined as the installer runs them) run on the host with the host's pip against a
+ * The installer's Python driver (sandbox/mcp_installer/, with sandbox/mcp_shared/, as the
+ * one program the installer runs) run on the host with the host's pip against a
  * temporary store and a folder of wheels built here: what it installs, replaces, refuses
  * and rolls back. The container around it is tested in
  * test/e2e/packages.test.ts.
@@ -83,13 +86,16 @@ async function install(
 function checkWheels(names: string[]): Record<string, string | null> {
   const script = [
     'import json, runpy, sys',
-    'driver = runpy.run_path(sys.argv[1], run_name="driver")',
+    // Run as a module, not as the program, the driver only makes its modules importable.
+    'runpy.run_path(sys.argv[1], run_name="driver")',
+    'from mcp_installer.failures import InstallFailed',
+    'from mcp_installer.wheel_checks import check_wheel',
     'reasons = {}',
     'for name, path in json.loads(sys.argv[2]).items():',
     '    try:',
-    '        driver["check_wheel"](path, 1024 * 1024 * 1024)',
+    '        check_wheel(path, 1024 * 1024 * 1024)',
     '        reasons[name] = None',
-    '    except driver["InstallFailed"] as error:',
+    '    except InstallFailed as error:',
     '        reasons[name] = str(error)',
     'print(json.dumps(reasons))',
   ].join('\n');

@@ -10,30 +10,30 @@ import {
 } from '../../src/container/hardening.js';
 import { LABELS } from '../../src/container/labels.js';
 import { verifyHardening } from '../../src/container/verify-hardening.js';
+import { describeRun } from '../../src/packages/install-outcome.js';
+import { PackageRefusedError } from '../../src/packages/install-result.js';
 import {
   buildInstallerCreateOptions,
-  buildStoreRepairCreateOptions,
-  DEFAULT_INDEX_URL,
-  installerDriverSource,
   INSTALLER_MIN_MEMORY_BYTES,
-  packageSource,
-  type DriverArguments,
   type InstallerHardening,
-} from '../../src/packages/installer.js';
+} from '../../src/packages/installer-container.js';
+import {
+  installerDriverSource,
+  type DriverArguments,
+} from '../../src/packages/installer-driver.js';
 import {
   parseDriverResult,
   RESULT_MARKER,
   summarizeOutput,
   type InstallerRun,
 } from '../../src/packages/installer-run.js';
-import {
-  describeRun,
-  PackageManager,
-  PackageRefusedError,
-} from '../../src/packages/package-manager.js';
+import { PackageManager } from '../../src/packages/package-manager.js';
+import { DEFAULT_INDEX_URL, packageSource } from '../../src/packages/package-source.js';
 import { parsePackageSpec } from '../../src/packages/package-spec.js';
 import { storeVolumeDriverOptions } from '../../src/packages/package-store.js';
+import { buildStoreRepairCreateOptions } from '../../src/packages/store-repair.js';
 import type { DependencyInstaller } from '../../src/server/dependencies.js';
+import { loadSandboxSources } from '../../src/session/boot-modules.js';
 import { confinedFacts } from '../support/sandbox-facts.js';
 
 const MiB = 1024 * 1024;
@@ -304,11 +304,22 @@ describe('buildStoreRepairCreateOptions', () => {
 });
 
 describe('the installer driver', () => {
-  it('is read from sandbox/mcp/packages_installer.py and prints the result marker', () => {
+  it('is read from sandbox/mcp_installer/ and prints the result marker', () => {
     const source = installerDriverSource();
     expect(source).toContain(RESULT_MARKER.trim());
-    expect(source).toContain('"--dry-run"');
+    // The modules travel as an escaped string: the option, not its Python quotes.
+    expect(source).toContain('--dry-run');
     expect(source).not.toContain('extra-index-url');
+  });
+
+  it('fits in one command-line argument (Linux takes at most 128 KiB per argument)', () => {
+    expect(Buffer.byteLength(installerDriverSource())).toBeLessThan(96 * 1024);
+  });
+
+  it('is not sent to the sandbox: the boot frame carries what they share, not the installer', () => {
+    const names = Object.keys(loadSandboxSources().modules);
+    expect(names).toContain('mcp_shared.package_names');
+    expect(names.filter((name) => name.includes('installer'))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PackageRefusedError, type InstallResult } from '../../src/packages/package-manager.js';
+import { PackageRefusedError, type InstallResult } from '../../src/packages/install-result.js';
 import { sandboxRpcHandler, type SandboxPackageInstaller } from '../../src/proxy/sandbox-rpc.js';
 
 /** The `install_package` request (docs/protocol.md, RPC), answered by the host. */

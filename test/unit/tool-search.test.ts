@@ -1,7 +1,8 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogs, measureSearchRecall, originalSearch } from '../../bench/search-recall.js';
-import { editDistance, queryTerms, splitWords, stem } from '../../src/upstream/search-terms.js';
+import { queryTerms, splitWords, stem } from '../../src/upstream/search-terms.js';
+import { editDistance } from '../../src/util/closest.js';
 import { queryToolDocs, serverToolDocs } from '../../src/upstream/tool-docs.js';
 import {
   clampSearchLimit,

@@ -1,6 +1,6 @@
 import type { PackagesConfig } from '../../config/executor-env.js';
 import type { Logger } from '../../logger.js';
-import { packageSource } from '../installer.js';
+import { packageSource } from '../package-source.js';
 import { PackageRelay } from './package-relay.js';
 import { defaultFileHosts, relayPolicy } from './relay-policy.js';
 

@@ -1,18 +1,19 @@
-"""Wheel checks of the package installer's driver (docs/packages.md, "Wheel checks").
-
-Part of the driver: the host joins sandbox/mcp/packages_installer.py, this file and
-relay_forwarder.py into the one program the installer runs (installerDriverSource in
-src/packages/installer.ts), so InstallFailed and megabytes come from the driver.
+"""Wheel checks of the package installer (docs/packages.md, "Wheel checks").
 
 A wheel is checked from its zip directory, before anything is unpacked; what pip staged
 is checked again with the same rules (it also covers an sdist's build output).
 """
+
+from __future__ import annotations
 
 import os
 import re
 import stat
 import sys
 import zipfile
+from typing import NoReturn
+
+from mcp_installer.failures import MiB, InstallFailed, megabytes
 
 # Wheel checks (check_wheel): modules Python runs at startup, and compression ratios no
 # real package has (deflate cannot exceed about 1030:1; real files stay far below 200:1).
@@ -23,7 +24,7 @@ RATIO_CHECK_BYTES = 10 * MiB
 MAX_ENTRIES = 100000
 
 
-def installed_top_level(parts):
+def installed_top_level(parts: list[str]) -> str | None:
     """The name a wheel entry lands under at the top of site-packages, or None (metadata,
     scripts, headers). `<name>.data/{purelib,platlib,data}/x` lands at the top too."""
     first = parts[0]
@@ -36,14 +37,14 @@ def installed_top_level(parts):
     return parts[0] if len(parts) > 1 else parts[0].split(".")[0]
 
 
-def check_wheel(path, limit):
+def check_wheel(path: str, limit: int) -> int:
     """Reads the wheel's zip directory (nothing is extracted) and refuses it when it would
     put a startup hook, a .pth file or a standard-library name in the store, has paths
     outside its folder or symlinks, or would unpack to more than `limit` bytes or at a
     zip bomb's ratio. Returns the declared uncompressed size."""
     wheel = os.path.basename(path)
 
-    def refuse(reason):
+    def refuse(reason: str) -> NoReturn:
         raise InstallFailed("the wheel %s was refused before unpacking: %s" % (wheel, reason))
 
     try:
@@ -84,7 +85,7 @@ def check_wheel(path, limit):
     return total
 
 
-def check_downloads(folder, limit):
+def check_downloads(folder: str, limit: int) -> None:
     """check_wheel for every wheel pip downloaded, and their sizes together."""
     total = 0
     for entry in sorted(os.listdir(folder)):
@@ -97,7 +98,7 @@ def check_downloads(folder, limit):
             % (megabytes(total), megabytes(limit)))  # fmt: skip
 
 
-def check_staged(target):
+def check_staged(target: str) -> None:
     """The same rules on what pip really staged (an sdist's build output included)."""
     for folder, dirs, files in os.walk(target):
         for entry in dirs + files:

@@ -1,19 +1,20 @@
 """The installer's way out (docs/packages.md, "What the installer can reach").
 
-Part of the driver: the host joins sandbox/mcp/packages_installer.py, wheel_checks.py and
-this file into the one program the installer runs (installerDriverSource in
-src/packages/installer.ts), so InstallFailed comes from the driver.
-
 The installer container has no network; pip's proxy is a listener on the container's own
 loopback that carries each connection, byte for byte, to the bridge's package relay over
 the Unix socket mounted at /run/mcp-bridge-relay. The relay decides what may be reached.
 """
 
+from __future__ import annotations
+
 import socket
 import threading
+from collections.abc import Callable
+
+from mcp_installer.failures import InstallFailed
 
 
-def start_relay_forwarder(socket_path):
+def start_relay_forwarder(socket_path: str) -> str:
     """pip's proxy: a listener on this container's own loopback (it has no other network)
     that carries each connection to the bridge's package relay over the mounted Unix
     socket. Returns the proxy URL."""
@@ -36,7 +37,7 @@ def start_relay_forwarder(socket_path):
     return "http://127.0.0.1:%d" % listener.getsockname()[1]
 
 
-def _forward_connections(listener, socket_path):
+def _forward_connections(listener: socket.socket, socket_path: str) -> None:
     while True:
         client, _address = listener.accept()
         upstream = socket.socket(socket.AF_UNIX)
@@ -50,7 +51,11 @@ def _forward_connections(listener, socket_path):
         open_directions = [2]
         lock = threading.Lock()
 
-        def finished(ends=ends, open_directions=open_directions, lock=lock):
+        def finished(
+            ends: list[socket.socket] = ends,
+            open_directions: list[int] = open_directions,
+            lock: threading.Lock = lock,
+        ) -> None:
             with lock:
                 open_directions[0] -= 1
                 if open_directions[0] == 0:
@@ -61,7 +66,7 @@ def _forward_connections(listener, socket_path):
             threading.Thread(target=_pump, args=(source, target, finished), daemon=True).start()
 
 
-def _pump(source, target, finished):
+def _pump(source: socket.socket, target: socket.socket, finished: Callable[[], None]) -> None:
     try:
         while True:
             data = source.recv(65536)
