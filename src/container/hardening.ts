@@ -1,9 +1,7 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import { LANE_MOUNT } from '../channel/socket-lane.js';
 import type { OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
-import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
 import { processLimits } from './gvisor-limits.js';
 import { gvisorSeccompProfile } from './seccomp-gvisor.js';
@@ -44,21 +42,25 @@ export interface HardeningSettings {
   labels: Record<string, string>;
   command: string[];
   /**
-   * Package installs (src/packages): the named volume holding installed packages, mounted
-   * read-only at /packages. Unset: no store is mounted.
+   * Volumes and host folders the composition root gives the sandbox (the package store,
+   * the socket lane's folder), always read-only. verifyHardening checks that each one it
+   * is given is there, read-only.
    */
-  packagesVolume?: string | undefined;
+  mounts?: readonly SandboxMount[] | undefined;
   /**
    * The OCI runtime the engine must use (HostConfig.Runtime); unset: the engine's default.
    * `runsc` (gVisor) changes what the sandbox can see of itself (expected-facts.ts) and
    * how the process limit is applied (gvisor-limits.ts).
    */
   ociRuntime?: OciRuntime | undefined;
-  /**
-   * The socket lane's host folder (src/channel/socket-lane.ts), bind-mounted read-only at
-   * LANE_MOUNT. Unset: frames travel over stdin/stdout only.
-   */
-  laneDir?: string | undefined;
+}
+
+/** A mount the sandbox gets; the container layer does not know what it is for. */
+export interface SandboxMount {
+  /** What verifyHardening's problems call it, e.g. "the package store". */
+  name: string;
+  /** The engine's mount (type, source, target); it is made read-only whatever it says. */
+  mount: Dockerode.MountSettings;
 }
 
 export type HardeningDefaults = Pick<
@@ -224,11 +226,9 @@ export function buildContainerCreateOptions(
   };
   if (settings.ociRuntime) hostConfig.Runtime = settings.ociRuntime;
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
-  // Package installs (src/packages): the store, read-only; only the installer writes it.
-  const mounts: Dockerode.MountSettings[] = [];
-  if (settings.packagesVolume) mounts.push(sandboxStoreMount(settings.packagesVolume));
-  if (settings.laneDir)
-    mounts.push({ Type: 'bind', Source: settings.laneDir, Target: LANE_MOUNT, ReadOnly: true });
+  // Security: nothing the sandbox mounts is writable (the package store is written by the
+  // installer container only).
+  const mounts = (settings.mounts ?? []).map(({ mount }) => ({ ...mount, ReadOnly: true }));
   if (mounts.length > 0) hostConfig.Mounts = mounts;
   return {
     Image: settings.image,

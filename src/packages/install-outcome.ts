@@ -1,5 +1,5 @@
 import { summarizeOutput, type InstallerRun } from './installer-run.js';
-import type { InstallResult } from './package-manager.js';
+import type { InstallResult } from './install-result.js';
 import type { PackageSpec } from './package-spec.js';
 import type { RelayRefusal } from './relay/package-relay.js';
 

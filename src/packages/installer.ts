@@ -31,7 +31,7 @@ export interface InstallerEngine {
 }
 
 /** The sandbox's settings that the installer reuses: everything but what it replaces. */
-export type InstallerHardening = Omit<HardeningSettings, 'command' | 'labels' | 'packagesVolume'>;
+export type InstallerHardening = Omit<HardeningSettings, 'command' | 'labels' | 'mounts'>;
 
 export const INSTALLER_ROLE = 'package-installer';
 export const STORE_REPAIR_ROLE = 'package-store-repair';

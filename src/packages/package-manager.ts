@@ -12,25 +12,14 @@ import {
 import { runInstallerContainer, type InstallerRun } from './installer-run.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 import { describeRun } from './install-outcome.js';
+import type { InstallResult } from './install-result.js';
 import { ensurePackageVolume } from './package-store.js';
 import { openPackageRelay } from './relay/open-relay.js';
 import type { PackageRelay } from './relay/package-relay.js';
 import { decidePackage } from './policy.js';
 
-/** The outcome of one install request (docs/packages.md). */
-export interface InstallResult {
-  /** What was asked for, as given (trimmed). */
-  package: string;
-  success: boolean;
-  message: string;
-  /** When the attempt ended (ISO 8601). */
-  installedAt: string;
-  /** The requested distribution's version after the install. */
-  version?: string;
-  /** Every distribution the install added or replaced, dependencies included. */
-  installed?: { name: string; version: string }[];
-  durationMs?: number;
-}
+// Defined apart so that install-outcome.ts need not import this module.
+export type { InstallResult } from './install-result.js';
 
 /** The seed's `install_python_package` result. */
 export interface SeedInstallResult {

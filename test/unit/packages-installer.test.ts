@@ -34,7 +34,7 @@ import {
   type InstallResult,
 } from '../../src/packages/package-manager.js';
 import { parsePackageSpec } from '../../src/packages/package-spec.js';
-import { storeVolumeDriverOptions } from '../../src/packages/package-store.js';
+import { sandboxStoreMount, storeVolumeDriverOptions } from '../../src/packages/package-store.js';
 import type { DependencyInstaller } from '../../src/server/dependencies.js';
 import { confinedFacts } from '../support/sandbox-facts.js';
 
@@ -716,7 +716,8 @@ describe('the sandbox and the store', () => {
 
   it('mounts the store read-only when a volume is named, and nothing otherwise', () => {
     expect(
-      buildContainerCreateOptions({ ...sandbox, packagesVolume: 'store' }).HostConfig?.Mounts,
+      buildContainerCreateOptions({ ...sandbox, mounts: [sandboxStoreMount('store')] }).HostConfig
+        ?.Mounts,
     ).toEqual([
       {
         Type: 'volume',
@@ -760,7 +761,7 @@ describe('the sandbox and the store', () => {
   };
   const writable = { ...dockerStore, options: ['rw', 'relatime', 'rw'] };
 
-  const withStore = { ...sandbox, packagesVolume: 'store' };
+  const withStore = { ...sandbox, mounts: [sandboxStoreMount('store')] };
 
   it('accepts the read-only store on both engines', () => {
     expect(verifyHardening(confinedFacts([...base, dockerStore]), withStore)).toEqual([]);
