@@ -1,10 +1,10 @@
-import { sandboxBlueprint, sandboxData } from './app.js';
-import type { BridgeConfig } from './config/env.js';
-import type { LocatedEngine } from './container/engine-locator.js';
-import { errorMessage } from './errors.js';
-import type { Logger } from './logger.js';
-import { loadSandboxSources } from './session/boot-modules.js';
-import { LiveSandbox } from './session/live-sandbox.js';
+import { sandboxBlueprint, sandboxData } from '../app.js';
+import type { BridgeConfig } from '../config/env.js';
+import type { LocatedEngine } from '../container/engine-locator.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { loadSandboxSources } from '../session/boot-modules.js';
+import { LiveSandbox } from '../session/live-sandbox.js';
 
 /** Where the README explains how to give an engine gVisor. */
 const HOW_TO = 'README, "gVisor (optional)"';

@@ -1,13 +1,13 @@
-import type { BridgeConfig } from './config/env.js';
-import { formatByteSize } from './config/byte-size.js';
-import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
-import { probeGvisor } from './doctor-gvisor.js';
-import { errorMessage } from './errors.js';
-import type { Logger } from './logger.js';
-import { sandboxBlueprint, sandboxData } from './app.js';
-import { ensurePackageVolume } from './packages/package-store.js';
-import { loadSandboxSources } from './session/boot-modules.js';
-import { LiveSandbox } from './session/live-sandbox.js';
+import type { BridgeConfig } from '../config/env.js';
+import { formatByteSize } from '../config/byte-size.js';
+import { locateEngine, type LocatedEngine } from '../container/engine-locator.js';
+import { probeGvisor } from './gvisor-probe.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { sandboxBlueprint, sandboxData } from '../app.js';
+import { ensurePackageVolume } from '../packages/package-store.js';
+import { loadSandboxSources } from '../session/boot-modules.js';
+import { LiveSandbox } from '../session/live-sandbox.js';
 
 type Print = (line: string) => void;
 
