@@ -431,11 +431,9 @@ describe('check_code_safety in the sandbox', () => {
     expect(filters.stdout).toBe('always\n');
   });
 
-  it('returns promptly on 3 MB of source, flagged and not analysed', async () => {
-    const started = performance.now();
+  // How long these take is a figure of bench/runner.bench.ts.
+  it('flags 3 MB of source, not analysed', async () => {
     const report = await checkExpression('"x = 1\\n" * 500_000');
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(5_000);
     expect(report).toMatchObject({ is_safe: false, truncated: true });
     expect(only(report, 'too_large')).toMatchObject({ severity: 'high', line: 0, col: 0 });
     expect(report.warnings).toEqual([
@@ -450,17 +448,17 @@ describe('check_code_safety in the sandbox', () => {
     expect(report.truncated).toBe(true);
   });
 
-  it('analyses the largest source it accepts within a few seconds', async () => {
-    const started = performance.now();
+  it('analyses the largest source it accepts', async () => {
     const report = await checkExpression('"a\\n" * 49_000 + "eval(x)\\n"');
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(report).toMatchObject({ truncated: false, is_safe: false });
     has(report, { rule: 'dangerous_call', line: 49_001 });
   });
 
   it('stops at its time budget and says so', async () => {
     // Each x[s12] folds an 8,191-node string expression: far more work than 3 s allows
-    // (with s10, 4× less, a fast quiet machine finished in time).
+    // (with s10, 4× less, a fast quiet machine finished in time). The bound below is the
+    // behaviour under test (the budget stops the work, it does not only label it), not
+    // a speed figure: 3 s of budget and room for a loaded machine.
     const started = performance.now();
     const report = await checkExpression(
       '"s0 = \'a\'\\n" + "".join(f"s{i + 1} = s{i} + s{i}\\n" for i in range(12)) + "x[s12]\\n" * 15_000',

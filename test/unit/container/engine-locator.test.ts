@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,28 +59,8 @@ const wellKnown = (dockerHost: string): EngineCandidate => ({
 const podmanServiceFolders = () =>
   readdirSync(os.tmpdir()).filter((name) => name.startsWith('mcp-bridge-podman-'));
 
+// Starting a (fake) `podman system service`: test/integration/podman-service.test.ts.
 describe('locateEngine', () => {
-  it('starts `podman system service` when podman exists but no socket answers, and stops it', async () => {
-    const nowhere = {
-      dockerHost: 'unix:///nonexistent/podman.sock',
-      source: 'test',
-      expected: undefined,
-    };
-    const engine = await locateEngine({ runtime: 'auto', engineAddress: undefined }, logger, {
-      candidates: [nowhere],
-      searchPath: binFolder(true),
-    });
-    try {
-      expect(engine.kind).toBe('podman');
-      expect(engine.version).toBe('9.9.9');
-      expect(engine.ownedService).toBeDefined();
-      expect(existsSync(engine.dockerHost.slice('unix://'.length))).toBe(true);
-    } finally {
-      await engine.ownedService?.stop();
-    }
-    expect(existsSync(path.dirname(engine.dockerHost.slice('unix://'.length)))).toBe(false);
-  });
-
   it('explains what to install when there is no engine and no podman', async () => {
     const attempt = locateEngine({ runtime: 'auto', engineAddress: undefined }, logger, {
       candidates: [],
