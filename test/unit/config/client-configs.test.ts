@@ -12,7 +12,10 @@ import {
 import { parseJsonc } from '../../../src/config/jsonc.js';
 import { parseTomlSubset } from '../../../src/config/toml-subset.js';
 import { loadConfig } from '../../../src/config/env.js';
-import { loadServerDefinitions, type ServerDefinition } from '../../../src/config/servers-config.js';
+import {
+  loadServerDefinitions,
+  type ServerDefinition,
+} from '../../../src/config/servers-config.js';
 import { ConfigError } from '../../../src/errors.js';
 
 interface LogLine {

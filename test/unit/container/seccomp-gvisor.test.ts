@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerCreateOptions, hardeningDefaults } from '../../../src/container/hardening.js';
+import {
+  buildContainerCreateOptions,
+  hardeningDefaults,
+} from '../../../src/container/hardening.js';
 import { gvisorSeccompProfile } from '../../../src/container/seccomp-gvisor.js';
 import { buildSeccompProfile, seccompProfileJson } from '../../../src/container/seccomp-profile.js';
 

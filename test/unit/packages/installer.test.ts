@@ -34,7 +34,10 @@ import {
   type InstallResult,
 } from '../../../src/packages/package-manager.js';
 import { parsePackageSpec } from '../../../src/packages/package-spec.js';
-import { sandboxStoreMount, storeVolumeDriverOptions } from '../../../src/packages/package-store.js';
+import {
+  sandboxStoreMount,
+  storeVolumeDriverOptions,
+} from '../../../src/packages/package-store.js';
 import type { DependencyInstaller } from '../../../src/server/dependencies.js';
 import { confinedFacts } from '../../support/sandbox-facts.js';
 

@@ -1,8 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogs, measureSearchRecall, originalSearch } from '../../../bench/search-recall.js';
-import { editDistance, queryTerms, splitWords, stem } from '../../../src/upstream/search-terms.js';
-import { queryToolDocs, serverToolDocs } from '../../../src/upstream/tool-docs.js';
 import {
   clampSearchLimit,
   ToolSearchIndex,
@@ -184,82 +182,5 @@ describe('the original method (bench comparison)', () => {
       'filesystem/read_text_file',
     ]);
     expect(originalSearch(catalog, 'raed file')).toEqual([]);
-  });
-});
-
-describe('search terms', () => {
-  it('splits identifiers and prose into lower-case words', () => {
-    expect(splitWords('createIssue create_issue create-issue')).toEqual([
-      'create',
-      'issue',
-      'create',
-      'issue',
-      'create',
-      'issue',
-    ]);
-    expect(splitWords('HTTPServer v2 a 42')).toEqual(['http', 'server', 'v2']);
-  });
-
-  it('stems plural, -ing, -ed and -ly endings to one form', () => {
-    for (const forms of [
-      ['file', 'files'],
-      ['list', 'listing', 'lists', 'listed'],
-      ['create', 'creating', 'created', 'creates'],
-      ['entity', 'entities'],
-      ['run', 'running'],
-      ['search', 'searches', 'searching'],
-      ['recursive', 'recursively'],
-    ]) {
-      expect(new Set(forms.map(stem)).size, forms.join()).toBe(1);
-    }
-    expect(stem('status')).toBe('status');
-  });
-
-  it('drops filler words and spells out abbreviations', () => {
-    expect(queryTerms('merge a PR').map((t) => t.term)).toEqual(['merg', 'pull', 'request']);
-    expect(queryTerms('send a msg').map((t) => t.term)).toEqual(['send', 'messag']);
-    expect(queryTerms('remove it')[0]?.alternatives).toContain('delet');
-  });
-
-  it('measures edit distance with swaps, giving up past the limit', () => {
-    expect(editDistance('read', 'read', 2)).toBe(0);
-    expect(editDistance('raed', 'read', 2)).toBe(1);
-    expect(editDistance('delt', 'delet', 2)).toBe(1);
-    expect(editDistance('kitten', 'sitting', 2)).toBe(3);
-    expect(editDistance('a', 'abcdef', 2)).toBe(3);
-  });
-});
-
-describe('tool docs', () => {
-  const entry = { server: 'My Server', tools: [tool('import', 'Imports'), tool('get-x')] };
-
-  it('builds summary and full docs with aliases', () => {
-    expect(serverToolDocs(entry, 'summary')).toEqual([
-      {
-        server: 'My Server',
-        serverAlias: 'my_server',
-        tool: 'import',
-        toolAlias: 'import_',
-        description: 'Imports',
-      },
-      { server: 'My Server', serverAlias: 'my_server', tool: 'get-x', toolAlias: 'get_x' },
-    ]);
-    expect(serverToolDocs(entry, 'full')[1]?.inputSchema).toEqual({
-      type: 'object',
-      properties: {},
-    });
-  });
-
-  it('answers query_tool_docs for all tools, one by name or alias, or none', () => {
-    expect(queryToolDocs(entry)).toHaveLength(2);
-    expect(queryToolDocs(entry, { tool: 'get-x' }).map((d) => d.tool)).toEqual(['get-x']);
-    expect(queryToolDocs(entry, { tool: 'get_x' }).map((d) => d.tool)).toEqual(['get-x']);
-    expect(queryToolDocs(entry, { tool: 'nope' })).toEqual([]);
-    expect(queryToolDocs(entry, { serverAlias: 'my_server_2' })[0]?.serverAlias).toBe(
-      'my_server_2',
-    );
-    expect(queryToolDocs(entry, { tool: 'import', detail: 'full' })[0]).toHaveProperty(
-      'inputSchema',
-    );
   });
 });
