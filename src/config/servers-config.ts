@@ -13,7 +13,7 @@ import {
 import { isRecord } from '../util/is-record.js';
 
 /**
- * The MCP servers the bridge may spawn (SPEC §6): every `*.json` in the state dir, then
+ * The MCP servers the bridge may spawn (docs/servers.md): every `*.json` in the state dir, then
  * MCP_SERVERS_CONFIG, then the opt-in client config files. The first definition of a name
  * wins. A bad file or entry is logged with its path and key and skipped; the rest load.
  */

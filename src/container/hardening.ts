@@ -29,14 +29,14 @@ export interface HardeningSettings {
   memoryBytes: number;
   pidsLimit: number;
   cpus?: number | undefined;
-  /** Writable, noexec tmpfs sizes (SPEC §3: /tmp 64m, /workspace 128m). */
+  /** Writable, noexec tmpfs sizes: by default /tmp 64 MiB, /workspace 128 MiB. */
   tmpSizeBytes: number;
   workspaceSizeBytes: number;
   /** /run and /var/tmp: Podman adds them unsized and writable unless we mount them. */
   runSizeBytes: number;
   varTmpSizeBytes: number;
   shmSizeBytes: number;
-  /** RLIMIT_NOFILE and RLIMIT_NPROC (soft = hard). nproc counts per host uid (HOST-NOTES). */
+  /** RLIMIT_NOFILE and RLIMIT_NPROC (soft = hard). nproc counts per host uid, across containers. */
   nofile: number;
   nproc: number;
   labels: Record<string, string>;
@@ -82,7 +82,7 @@ export function hardeningDefaults(): HardeningDefaults {
     runSizeBytes: 1 * MiB,
     varTmpSizeBytes: 1 * MiB,
     shmSizeBytes: 8 * MiB,
-    // Host ceilings here: nofile ≤ 20000, nproc ≤ 32768 (HOST-NOTES). PidsLimit is the
+    // Our test hosts' ceilings: nofile ≤ 20000, nproc ≤ 32768 (measured). PidsLimit is the
     // real per-sandbox cap; nproc is shared by every sandbox running as the same uid.
     nofile: 4096,
     nproc: 16384,
@@ -177,7 +177,7 @@ function seccompOption(settings: HardeningSettings): string {
  *   accepts `uid=`/`gid=`, which make the sandbox user the owner.
  * - Podman 4.3 rejects `uid=` ("unknown mount option") and leaves the directory to runc,
  *   so `mode=1777` holds.
- * /var/tmp is read-only and /run root-owned: SPEC §3 allows writes to /tmp and /workspace
+ * /var/tmp is read-only and /run root-owned: the sandbox may write to /tmp and /workspace
  * only. They are mounted at all because Podman otherwise adds them unsized and writable.
  */
 function tmpfsMounts(settings: HardeningSettings): Record<string, string> {
@@ -212,7 +212,8 @@ export function buildContainerCreateOptions(
     PidsLimit: limits.pidsLimit,
     Tmpfs: tmpfsMounts(settings),
     ShmSize: settings.shmSizeBytes,
-    // A container's list replaces the engine's defaults: always give all (HOST-NOTES).
+    // A container's list replaces the engine's defaults (Podman's containers.conf
+    // default_ulimits): always give all.
     Ulimits: [
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
       { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },

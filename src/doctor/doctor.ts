@@ -75,7 +75,7 @@ export async function runDoctor(
       print(
         config.ociRuntime === 'runsc'
           ? '  fix: MCP_BRIDGE_OCI_RUNTIME=runsc needs an engine that runs the sandbox under gVisor (README, "gVisor (optional)"); or unset it.'
-          : '  fix: see docs/security.md; check the engine configuration (HOST-NOTES in the repository lists known engine problems).',
+          : '  fix: check the engine configuration: README, "Engine problems we have met", lists the problems known; docs/security.md says what each hardening setting needs.',
       );
       return 1;
     }

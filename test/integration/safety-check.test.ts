@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SandboxProcess, type ExecuteResult } from '../support/sandbox-process.js';
 
-// `mcp.runtime.check_code_safety` (sandbox/mcp/safety*.py, SPEC §9) run in the real
+// `mcp.runtime.check_code_safety` (sandbox/mcp/safety*.py) run in the real
 // runner through the protocol, as a cell would call it. The code under check travels as
 // a JSON string inside a JSON string (a valid Python literal), so no test input can
 // break out of the cell that checks it.

@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
-/** The Python-executor seed's six tools, with its names and parameters (SPEC §9). */
+/** The Python-executor seed's six tools, with its names and parameters (README, executor). */
 export const EXECUTOR_TOOL_NAMES = [
   'execute_python_code',
   'install_python_package',

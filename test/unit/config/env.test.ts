@@ -14,7 +14,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
 }
 
-describe('loadConfig defaults (SPEC §7)', () => {
+describe('loadConfig defaults (README, Configuration)', () => {
   const config = loadConfig({});
 
   it('matches the documented defaults', () => {

@@ -65,7 +65,7 @@ function load(overrides: Partial<LoadServerOptions> = {}): ServerDefinition[] {
 const names = (definitions: ServerDefinition[]) => definitions.map((d) => d.name);
 const at = (level: number) => logs.filter((line) => line.level === level);
 
-describe('loadServerDefinitions: sources and precedence (SPEC §6)', () => {
+describe('loadServerDefinitions: sources and precedence', () => {
   it('reads every *.json in the state dir, sorted by name, with defaults filled in', () => {
     write(path.join(stateDir, 'b.json'), { mcpServers: { zeta: { command: 'z' } } });
     write(path.join(stateDir, 'a.json'), {

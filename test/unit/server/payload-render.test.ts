@@ -384,7 +384,7 @@ describe('toon mode', () => {
     });
   }
 
-  it('success payload matches the SPEC example', () => {
+  it('success payload matches the README example', () => {
     const payload = reportToPayload(report({ stdout: 'line1\nline2\n' }), context);
     const result = renderResult(payload, 'toon');
     expect(result.structuredContent).toEqual({
