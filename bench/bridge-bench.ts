@@ -28,7 +28,7 @@ export function checkResult(result: CallToolResult, expectedStdout?: string[]): 
     (sum, item) => sum + (item.type === 'text' ? item.text.length : 0),
     0,
   );
-  // Compact mode leaves `status` out on success (SPEC §2).
+  // Compact mode leaves `status` out on success (README, "The result payload").
   const status = structured.status ?? 'success';
   const statusOk = status === 'success' && result.isError !== true;
   const stdoutOk =

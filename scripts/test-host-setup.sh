@@ -9,8 +9,9 @@
 # Usage:  eval "$(bash scripts/test-host-setup.sh)"
 # Only `export` lines go to stdout; all progress and tool output goes to stderr.
 #
-# Facts cited as "HOST-NOTES" come from /work/shared/HOST-NOTES.md (measured on
-# machines identical to ours and CI's).
+# The engine facts below were measured on machines identical to ours and CI's
+# (Debian 12, cgroup v1 "hybrid", no systemd, Podman 4.3.1, Docker 20.10.24); README,
+# "Engine problems we have met", lists them for users.
 set -euo pipefail
 
 # Keep the real stdout on fd 3 for the final exports and send everything else,
@@ -105,7 +106,7 @@ install_packages() {
 # Podman configuration
 # --------------------------------------------------------------------------
 
-# HOST-NOTES: crun fails here ("cgroups in hybrid mode not supported") -> runc.
+# Podman's default runtime crun fails here ("cgroups in hybrid mode not supported") -> runc.
 # Podman's default rlimits exceed the host's hard limits ("error setting rlimit
 # type 7") -> explicit defaults, applied to CLI and API-created containers.
 write_containers_conf() {
@@ -179,7 +180,7 @@ stop_podman_service() {
 }
 
 ensure_podman_service() {
-  # HOST-NOTES: the API service reads containers.conf only at start.
+  # The API service reads containers.conf only at start (measured).
   if ((CONF_CHANGED)) && ping_sock "$PODMAN_SOCK"; then
     log "podman service: config changed, restarting"
     stop_podman_service
@@ -240,7 +241,7 @@ ensure_dockerd() {
   fi
   log "dockerd: starting (log $DOCKER_LOG)"
   rm -f "$DOCKER_SOCK"
-  # No systemd, so the package does not start it (HOST-NOTES). Sandboxes run
+  # No systemd, so the package does not start it. Sandboxes run
   # with --network none: skip iptables and the docker0 bridge entirely.
   spawn_detached "$DOCKER_LOG" dockerd --iptables=false --ip6tables=false --bridge=none >/dev/null
   wait_for_sock "$DOCKER_SOCK" || die "dockerd did not answer within ${WAIT_SECONDS}s; see $DOCKER_LOG"
@@ -286,7 +287,7 @@ build_image() {
   root=$BUILD_DIR/root
   log "image: debootstrap bookworm from $mirror into $root (about a minute)"
   # minbase + python stack only; debootstrap needs no container networking,
-  # the most robust option for CI (HOST-NOTES).
+  # the most robust option for CI (`podman build` would need container networking).
   debootstrap --variant=minbase \
     --include=python3,python3-pip,python3-numpy,python3-pandas,python3-matplotlib \
     bookworm "$root" "$mirror"

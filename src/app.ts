@@ -3,6 +3,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { LANE_MOUNT } from './channel/socket-lane.js';
 import type { BridgeConfig } from './config/env.js';
 import { loadServerDefinitions } from './config/servers-config.js';
 import type { EngineKind } from './container/engine-candidates.js';
@@ -11,6 +12,7 @@ import {
   buildContainerCreateOptions,
   hardeningDefaults,
   type HardeningSettings,
+  type SandboxMount,
 } from './container/hardening.js';
 import { ownerLabels } from './container/labels.js';
 import { writeSeccompProfileFile } from './container/seccomp-file.js';
@@ -19,12 +21,13 @@ import { buildSeccompProfile } from './container/seccomp-profile.js';
 import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
+import { sandboxStoreMount } from './packages/package-store.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { CAPABILITY_SUMMARY } from './server/capabilities.js';
 import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
-import type { SandboxBlueprint } from './session/live-sandbox.js';
+import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
 import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
@@ -167,13 +170,19 @@ export function sandboxBlueprint(
     ...sandboxHardening(config, engine),
     labels: ownerLabels('sandbox'),
     // Package installs (src/packages): the store, read-only at /packages.
-    packagesVolume: config.packages.volume,
+    mounts: [sandboxStoreMount(config.packages.volume)],
     // The sandbox always asks for the configured runtime (see sandboxHardening).
     ociRuntime: config.ociRuntime,
   };
   return {
+    // The lane's folder is mounted only at create (a start without it falls back to stdio);
+    // verify() checks the store alone.
     createOptions: (command, laneDir) =>
-      buildContainerCreateOptions({ ...settings, command, laneDir }),
+      buildContainerCreateOptions({
+        ...settings,
+        command,
+        mounts: laneDir ? [...settings.mounts, laneMount(laneDir)] : settings.mounts,
+      }),
     // A remote engine cannot mount our folder; one in a VM fails later and falls back.
     // gVisor refuses to connect to a host socket (EPERM) unless runsc runs with
     // --host-uds, which would open more of the host to it than the lane is worth.
@@ -184,6 +193,14 @@ export function sandboxBlueprint(
     verify: (facts) => verifyHardening(facts, { ...settings, command: [] }),
     memoryLimitBytes: config.memoryBytes,
     gvisor: config.ociRuntime === 'runsc',
+  };
+}
+
+/** The socket lane's host folder (src/channel/socket-lane.ts), seen at LANE_MOUNT. */
+function laneMount(hostDir: string): SandboxMount {
+  return {
+    name: 'the socket lane',
+    mount: { Type: 'bind', Source: hostDir, Target: LANE_MOUNT, ReadOnly: true },
   };
 }
 

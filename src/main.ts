@@ -2,7 +2,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { BridgeApp } from './app.js';
 import { loadConfig, type BridgeConfig } from './config/env.js';
-import { runDoctor } from './doctor.js';
+import { runDoctor } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
 import { runToolsCommand } from './state/tools-cli.js';

@@ -1,4 +1,4 @@
-"""Before each cell: the call's servers become modules, proxies and globals (SPEC §5)."""
+"""Before each cell: the call's servers become modules, proxies and globals (docs/protocol.md)."""
 
 from __future__ import annotations
 

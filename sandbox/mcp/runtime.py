@@ -1,6 +1,6 @@
 """`mcp.runtime`: discover the MCP servers the bridge knows, read their tool docs, call
-their tools, and keep your own functions across sessions (SPEC §5; the names and
-shapes of the original bridge).
+their tools, and keep your own functions across sessions (docs/servers.md; the names and
+shapes of the original Python bridge).
 
 Functions marked async ask the host; each has a `_sync` twin for code that cannot
 await (it blocks the calling thread until the answer). Failures raise `MCPError`.
@@ -173,7 +173,7 @@ def _search_request(query: str, limit: int, detail: str) -> Frame:
         raise MCPError("the search query must be a string")
     if type(limit) is not int:
         raise MCPError("limit must be an integer")
-    limit = min(max(limit, 1), 20)  # SPEC: clamped, not refused
+    limit = min(max(limit, 1), 20)  # clamped, not refused (docs/servers.md)
     return {"type": "search_tool_docs", "query": query, "limit": limit, "detail": _detail(detail)}
 
 

@@ -1,4 +1,4 @@
-"""`check_code_safety(code)`: an advisory static check of Python source (SPEC §9).
+"""`check_code_safety(code)`: an advisory static check of Python source (README).
 
 It parses the code with `ast` (never runs it) and reports dangerous imports and calls,
 the classic indirections (`getattr(os, 'system')`, `__builtins__['eval']`,

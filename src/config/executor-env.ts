@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { flag, integer } from './env-values.js';
 
 /**
- * Settings of the Python-executor features (SPEC §9): the optional executor toolset,
+ * Settings of the Python-executor features (README, Configuration): the executor toolset,
  * history, the safety check and package installs. Parsed with the rest of the environment.
  */
 

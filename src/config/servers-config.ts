@@ -14,7 +14,7 @@ import { ConfigSyntaxError, parseJson } from './config-text.js';
 import { isRecord } from '../util/is-record.js';
 
 /**
- * The MCP servers the bridge may spawn (SPEC §6): every `*.json` in the state dir, then
+ * The MCP servers the bridge may spawn (docs/servers.md): every `*.json` in the state dir, then
  * MCP_SERVERS_CONFIG, then the opt-in client config files. The first definition of a name
  * wins. A bad entry is logged with its file and key and skipped; a file that does not parse
  * is logged with the line and column of the error and skipped whole; the rest load.

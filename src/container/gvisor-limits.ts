@@ -1,4 +1,4 @@
-import type { HardeningSettings } from './hardening.js';
+import type { OciRuntime } from '../config/env.js';
 
 /**
  * How the process limit is applied under gVisor (runsc). The engine's pids limit counts
@@ -15,13 +15,16 @@ import type { HardeningSettings } from './hardening.js';
 export const GVISOR_OWN_HOST_TASKS = 64;
 export const GVISOR_HOST_TASKS_PER_PROCESS = 6;
 
-/** The pids limit and RLIMIT_NPROC to ask the engine for. */
-export function processLimits(
-  settings: Pick<HardeningSettings, 'ociRuntime' | 'pidsLimit' | 'nproc'>,
-): {
+/** The engine's pids limit and RLIMIT_NPROC (soft = hard). */
+export interface ProcessLimits {
   pidsLimit: number;
   nproc: number;
-} {
+}
+
+/** What to ask the engine for, given the configured limits and runtime. */
+export function processLimits(
+  settings: ProcessLimits & { ociRuntime?: OciRuntime | undefined },
+): ProcessLimits {
   if (settings.ociRuntime !== 'runsc')
     return { pidsLimit: settings.pidsLimit, nproc: settings.nproc };
   return {

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import { LANE_MOUNT } from '../channel/socket-lane.js';
 import type { OciRuntime } from '../config/env.js';
 import { ConfigError } from '../errors.js';
-import { sandboxStoreMount } from '../packages/package-store.js';
 import type { EngineKind } from './engine-candidates.js';
 import { processLimits } from './gvisor-limits.js';
 import { gvisorSeccompProfile } from './seccomp-gvisor.js';
@@ -31,34 +29,38 @@ export interface HardeningSettings {
   memoryBytes: number;
   pidsLimit: number;
   cpus?: number | undefined;
-  /** Writable, noexec tmpfs sizes (SPEC §3: /tmp 64m, /workspace 128m). */
+  /** Writable, noexec tmpfs sizes: by default /tmp 64 MiB, /workspace 128 MiB. */
   tmpSizeBytes: number;
   workspaceSizeBytes: number;
   /** /run and /var/tmp: Podman adds them unsized and writable unless we mount them. */
   runSizeBytes: number;
   varTmpSizeBytes: number;
   shmSizeBytes: number;
-  /** RLIMIT_NOFILE and RLIMIT_NPROC (soft = hard). nproc counts per host uid (HOST-NOTES). */
+  /** RLIMIT_NOFILE and RLIMIT_NPROC (soft = hard). nproc counts per host uid, across containers. */
   nofile: number;
   nproc: number;
   labels: Record<string, string>;
   command: string[];
   /**
-   * Package installs (src/packages): the named volume holding installed packages, mounted
-   * read-only at /packages. Unset: no store is mounted.
+   * Volumes and host folders the composition root gives the sandbox (the package store,
+   * the socket lane's folder), always read-only. verifyHardening checks that each one it
+   * is given is there, read-only.
    */
-  packagesVolume?: string | undefined;
+  mounts?: readonly SandboxMount[] | undefined;
   /**
    * The OCI runtime the engine must use (HostConfig.Runtime); unset: the engine's default.
    * `runsc` (gVisor) changes what the sandbox can see of itself (expected-facts.ts) and
    * how the process limit is applied (gvisor-limits.ts).
    */
   ociRuntime?: OciRuntime | undefined;
-  /**
-   * The socket lane's host folder (src/channel/socket-lane.ts), bind-mounted read-only at
-   * LANE_MOUNT. Unset: frames travel over stdin/stdout only.
-   */
-  laneDir?: string | undefined;
+}
+
+/** A mount the sandbox gets; the container layer does not know what it is for. */
+export interface SandboxMount {
+  /** What verifyHardening's problems call it, e.g. "the package store". */
+  name: string;
+  /** The engine's mount (type, source, target); it is made read-only whatever it says. */
+  mount: Dockerode.MountSettings;
 }
 
 export type HardeningDefaults = Pick<
@@ -80,7 +82,7 @@ export function hardeningDefaults(): HardeningDefaults {
     runSizeBytes: 1 * MiB,
     varTmpSizeBytes: 1 * MiB,
     shmSizeBytes: 8 * MiB,
-    // Host ceilings here: nofile ≤ 20000, nproc ≤ 32768 (HOST-NOTES). PidsLimit is the
+    // Our test hosts' ceilings: nofile ≤ 20000, nproc ≤ 32768 (measured). PidsLimit is the
     // real per-sandbox cap; nproc is shared by every sandbox running as the same uid.
     nofile: 4096,
     nproc: 16384,
@@ -175,7 +177,7 @@ function seccompOption(settings: HardeningSettings): string {
  *   accepts `uid=`/`gid=`, which make the sandbox user the owner.
  * - Podman 4.3 rejects `uid=` ("unknown mount option") and leaves the directory to runc,
  *   so `mode=1777` holds.
- * /var/tmp is read-only and /run root-owned: SPEC §3 allows writes to /tmp and /workspace
+ * /var/tmp is read-only and /run root-owned: the sandbox may write to /tmp and /workspace
  * only. They are mounted at all because Podman otherwise adds them unsized and writable.
  */
 function tmpfsMounts(settings: HardeningSettings): Record<string, string> {
@@ -210,7 +212,8 @@ export function buildContainerCreateOptions(
     PidsLimit: limits.pidsLimit,
     Tmpfs: tmpfsMounts(settings),
     ShmSize: settings.shmSizeBytes,
-    // A container's list replaces the engine's defaults: always give all (HOST-NOTES).
+    // A container's list replaces the engine's defaults (Podman's containers.conf
+    // default_ulimits): always give all.
     Ulimits: [
       { Name: 'nofile', Soft: settings.nofile, Hard: settings.nofile },
       { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
@@ -224,11 +227,9 @@ export function buildContainerCreateOptions(
   };
   if (settings.ociRuntime) hostConfig.Runtime = settings.ociRuntime;
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
-  // Package installs (src/packages): the store, read-only; only the installer writes it.
-  const mounts: Dockerode.MountSettings[] = [];
-  if (settings.packagesVolume) mounts.push(sandboxStoreMount(settings.packagesVolume));
-  if (settings.laneDir)
-    mounts.push({ Type: 'bind', Source: settings.laneDir, Target: LANE_MOUNT, ReadOnly: true });
+  // Security: nothing the sandbox mounts is writable (the package store is written by the
+  // installer container only).
+  const mounts = (settings.mounts ?? []).map(({ mount }) => ({ ...mount, ReadOnly: true }));
   if (mounts.length > 0) hostConfig.Mounts = mounts;
   return {
     Image: settings.image,

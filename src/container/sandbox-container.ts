@@ -8,7 +8,7 @@ import { StreamDemuxer } from './stream-demux.js';
 
 export interface ContainerExit {
   exitCode: number | undefined;
-  /** The engine's flag; Podman 4.3 reports false even for real OOM kills (HOST-NOTES). */
+  /** The engine's flag; Podman 4.3 reports false even for real OOM kills (measured). */
   engineOomKilled: boolean;
   /** Set when the engine itself could not be asked: why (e.g. connect ECONNREFUSED …). */
   engineUnreachable?: string;

@@ -1,6 +1,5 @@
 import type { MountFact, SandboxFacts } from '../channel/frames.js';
 import { formatByteSize } from '../config/byte-size.js';
-import { PACKAGES_MOUNT } from '../packages/package-store.js';
 import { expectedFacts, type ExpectedFacts, type ExpectedTmpfs } from './expected-facts.js';
 import type { HardeningSettings } from './hardening.js';
 import {
@@ -124,19 +123,22 @@ function checkMounts(
         )),
   );
 
-  // Package installs (src/packages): the store we asked for must be there, read-only.
-  const store = settings.packagesVolume ? visible.get(PACKAGES_MOUNT) : undefined;
-  if (settings.packagesVolume && !store)
-    problems.push(`the package store is not mounted at ${PACKAGES_MOUNT}`);
-  if (store && !isReadOnly(store))
-    problems.push(`the package store ${PACKAGES_MOUNT} is writable, expected read-only`);
+  // The mounts we asked for (e.g. the package store) must be there, read-only.
+  const asked = new Set<string>();
+  for (const { name, mount } of settings.mounts ?? []) {
+    asked.add(mount.Target);
+    const seen = visible.get(mount.Target);
+    if (!seen) problems.push(`${name} is not mounted at ${mount.Target}`);
+    else if (!isReadOnly(seen))
+      problems.push(`${name} ${mount.Target} is writable, expected read-only`);
+  }
 
   const engineRw = expected.kernel === 'gvisor' ? GVISOR_RW_MOUNTS : ENGINE_RW_MOUNTS;
   const ours = new Set(expected.tmpfs.filter((t) => t.readWrite).map((t) => t.target));
   for (const [target, mount] of visible) {
     if (target === '/' || isReadOnly(mount) || ours.has(target) || ENGINE_FILES.has(target))
       continue;
-    if (store && target === PACKAGES_MOUNT) continue; // reported above
+    if (asked.has(target)) continue; // reported above
     if (engineRw[target]?.includes(mount.fstype)) continue;
     if (target.startsWith('/proc/') && PROC_MASK_FSTYPES.has(mount.fstype)) continue;
     problems.push(`writable mount ${target} (${mount.fstype}) that we did not ask for`);

@@ -29,7 +29,7 @@ export interface InstallerEngine {
 }
 
 /** The sandbox's settings that the installer reuses: everything but what it replaces. */
-export type InstallerHardening = Omit<HardeningSettings, 'command' | 'labels' | 'packagesVolume'>;
+export type InstallerHardening = Omit<HardeningSettings, 'command' | 'labels' | 'mounts'>;
 
 export const INSTALLER_ROLE = 'package-installer';
 /** pip resolving and unpacking large wheels needs more than a small sandbox limit. */

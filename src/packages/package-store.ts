@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { errorMessage } from '../errors.js';
 import type { EngineKind } from '../container/engine-candidates.js';
+import type { SandboxMount } from '../container/hardening.js';
 import { LABELS } from '../container/labels.js';
 
 /**
@@ -56,8 +57,8 @@ export async function ensurePackageVolume(
 }
 
 /** The sandbox's view of the store: the volume, read-only. */
-export function sandboxStoreMount(volume: string): Dockerode.MountSettings {
-  return {
+export function sandboxStoreMount(volume: string): SandboxMount {
+  const mount = {
     Type: 'volume',
     Source: volume,
     Target: PACKAGES_MOUNT,
@@ -65,4 +66,5 @@ export function sandboxStoreMount(volume: string): Dockerode.MountSettings {
     // Docker copies image content at the mount point into an empty volume; never wanted.
     VolumeOptions: { NoCopy: true },
   } as Dockerode.MountSettings;
+  return { name: 'the package store', mount };
 }

@@ -1,4 +1,4 @@
-/** The run_python result payload (SPEC §2), before it is rendered for the client. */
+/** The run_python result payload (README, "The result payload"), before it is rendered. */
 export type RunStatus = 'success' | 'error' | 'timeout' | 'validation_error';
 
 export interface RunPayload {
@@ -16,7 +16,7 @@ export interface RunPayload {
 
 /**
  * Splits output into the payload's lines: whitespace-only lines and lines that are only
- * `()` carry nothing for the model and are dropped (SPEC §2).
+ * `()` carry nothing for the model and are dropped.
  */
 export function outputLines(text: string): string[] {
   if (text === '') return [];

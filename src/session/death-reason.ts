@@ -8,7 +8,7 @@ const SIGTERM = 15;
 /**
  * Explains why a sandbox died, for the user. Out-of-memory is recognised from the
  * watcher's cgroup reading, or the engine's flag, never from the flag alone: Podman 4.3
- * reports OOMKilled=false for real OOM kills (HOST-NOTES).
+ * reports OOMKilled=false even for real OOM kills (measured; Docker 20.10 reports them).
  */
 export function describeSandboxDeath(input: {
   exited: ExitedFrame | undefined;

@@ -1,56 +1,28 @@
 import type Dockerode from 'dockerode';
 import { MAX_QUEUED_BYTES } from '../channel/bounded-writer.js';
 import type {
-  ExecuteServer,
   ExitedFrame,
   RpcRequestFrame,
   HostFrame,
   ReadyFrame,
-  SandboxFacts,
   SandboxFrame,
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
 import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
 import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
+import type { ExecutionRequest, ExecutionResult } from './execution.js';
 import { PendingExecution } from './pending-execution.js';
-import { RpcGate, refuseWithoutServers, type RpcHandler } from './rpc-gate.js';
+import { RpcGate, refuseWithoutServers } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
+import type { SandboxBlueprint } from './sandbox-blueprint.js';
 import type { ChannelKind, SandboxLink } from './sandbox-link.js';
 import type { SandboxLog } from './sandbox-log.js';
 
-/** What a sandbox needs from the hardening layer, without knowing it. */
-export interface SandboxBlueprint {
-  /** `laneDir`: the socket lane's host folder, to mount (src/channel/socket-lane.ts). */
-  createOptions(command: string[], laneDir?: string): Dockerode.ContainerCreateOptions;
-  /** Whether to offer the sandbox the socket lane (it falls back to stdin/stdout). */
-  socketLane: boolean;
-  /** One message per hardening setting the sandbox reports as not applied. */
-  verify(facts: SandboxFacts): string[];
-  memoryLimitBytes: number;
-  /** The sandbox runs under gVisor, whose out-of-memory death looks different. */
-  gvisor?: boolean;
-}
-
-export interface ExecutionRequest {
-  code: string;
-  timeoutMs: number;
-  maxOutputChars: number;
-  /** Servers loaded for this call, and the handler for the cell's requests to them. */
-  servers?: ExecuteServer[];
-  rpc?: RpcHandler;
-}
-
-export interface ExecutionResult {
-  outcome: 'completed' | 'exception' | 'timeout' | 'died';
-  exitCode: number | undefined;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  /** Set when the sandbox, and with it the session state, was lost during this call. */
-  lostReason: string | undefined;
-  outOfMemory: boolean;
-}
+// What start() and execute() take and give, defined apart so the modules below need not
+// import this one.
+export type { ExecutionRequest, ExecutionResult } from './execution.js';
+export type { SandboxBlueprint } from './sandbox-blueprint.js';
 
 /** Told when the sandbox dies by itself; `duringCall` when a cell was running. */
 export type DeathListener = (reason: string, duringCall: boolean) => void;

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DoneFrame } from '../channel/frames.js';
-import type { ExecutionResult } from './live-sandbox.js';
+import type { ExecutionResult } from './execution.js';
 import { OutputCollector } from './output-collector.js';
 import type { RpcGate } from './rpc-gate.js';
 

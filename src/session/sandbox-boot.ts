@@ -9,7 +9,7 @@ import { SandboxStartError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { deferred } from '../util/deferred.js';
 import type { SandboxSources } from './boot-modules.js';
-import type { SandboxBlueprint } from './live-sandbox.js';
+import type { SandboxBlueprint } from './sandbox-blueprint.js';
 import { SandboxLink, frameAllowedFrom, type FrameSource } from './sandbox-link.js';
 import { SandboxLog } from './sandbox-log.js';
 

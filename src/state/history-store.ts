@@ -1,5 +1,5 @@
 /**
- * The durable execution history: one row per execution of
+ * The durable execution history (README, history): one row per execution of
  * `run_python` or `execute_python_code`, in `<stateDir>/history.sqlite3`.
  *
  * Why SQLite (through better-sqlite3) rather than a JSON or JSON-lines file:

@@ -1,5 +1,5 @@
 /**
- * Python identifiers for MCP server and tool names (SPEC §5): the sandbox exposes
+ * Python identifiers for MCP server and tool names (docs/servers.md): the sandbox exposes
  * `mcp_<serverAlias>` and `mcp.servers.<serverAlias>.<toolAlias>`.
  */
 

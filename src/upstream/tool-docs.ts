@@ -1,7 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { serverAliases, toolAliases } from './aliases.js';
 
-/** How much of a tool `query_tool_docs`/`search_tool_docs` return (SPEC §5). */
+/** How much of a tool `query_tool_docs`/`search_tool_docs` return (docs/servers.md). */
 export type DocDetail = 'summary' | 'full';
 
 /** The tool doc the sandbox receives: `inputSchema` only at `detail: 'full'`. */
@@ -57,7 +57,7 @@ export function serverToolDocs(
 }
 
 /**
- * `query_tool_docs` (SPEC §4): every tool of the server, or the one named (exact name
+ * `query_tool_docs`: every tool of the server, or the one named (exact name
  * first, then alias); an unknown tool gives `[]`.
  */
 export function queryToolDocs(

@@ -12,7 +12,7 @@ import { toolDoc, type DocDetail, type ToolDoc } from './tool-docs.js';
 export { DEFAULT_SEARCH_WEIGHTS, type CatalogEntry, type SearchWeights };
 
 export interface SearchOptions {
-  /** Clamped to 1..20; default 5 (SPEC §5). */
+  /** Clamped to 1..20; default 5 (docs/servers.md). */
   limit?: number;
   detail?: DocDetail;
   /** Whether a server is loaded in this call; every result says so. */
@@ -25,7 +25,7 @@ export type SearchResult = ToolDoc & { score: number; loaded: boolean };
 export const DEFAULT_SEARCH_LIMIT = 5;
 export const MAX_SEARCH_LIMIT = 20;
 
-/** SPEC §5: the search limit clamps to 1..20; a missing or non-finite one is the default. */
+/** The search limit clamps to 1..20, never refused; a missing or non-finite one is the default. */
 export function clampSearchLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_SEARCH_LIMIT;
   return Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.trunc(limit)));

@@ -10,6 +10,7 @@ import {
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
+import { faultScene, type FaultScene } from '../support/fault-scene.js';
 
 /**
  * The sandbox disappearing under the bridge: killed or removed from outside, or stopped
@@ -21,6 +22,8 @@ const STATE_PROBE = 'print("marker" in globals() and marker)';
 describeEachEngine('run_python when the sandbox goes away', (engine) => {
   const docker = dockerClient(engine.dockerHost);
   let bridge: BridgeHandle;
+  // The fixture server marks the moment a call is in flight (no sleeping on it).
+  let scene: FaultScene;
 
   /** The bridge's one sandbox container, running. */
   async function runningSandbox(owner: BridgeHandle): Promise<string> {
@@ -31,20 +34,31 @@ describeEachEngine('run_python when the sandbox goes away', (engine) => {
   }
 
   beforeAll(async () => {
-    bridge = await startBridge({ dockerHost: engine.dockerHost });
+    scene = faultScene();
+    bridge = await startBridge({ dockerHost: engine.dockerHost, stateDir: scene.stateDir });
   });
   afterAll(async () => {
     await bridge?.close();
+    scene?.remove();
   });
+
+  /** How often the bridge has logged a sandbox's end by itself. */
+  const sandboxEnds = (): number => bridge.stderr().split('"msg":"sandbox ended"').length - 1;
 
   it('reports a container killed during a call as lost state; the next call runs fresh', async () => {
     await bridge.run({ code: 'marker = "before the kill"' });
     const id = await runningSandbox(bridge);
     const sleeping = bridge.run({
-      code: 'import time\nprint("sleeping", flush=True)\ntime.sleep(20)',
+      code: [
+        'await mcp_fixture.mark(name="sleeping")',
+        'import time',
+        'print("sleeping", flush=True)',
+        'time.sleep(20)',
+      ].join('\n'),
+      servers: ['fixture'],
     });
     // Kill only once the cell is running (the sleep is the call in flight).
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await scene.waitForMark('sleeping', () => bridge.stderr());
     const started = Date.now();
     await docker.getContainer(id).kill();
     const killed = await sleeping;
@@ -86,9 +100,10 @@ describeEachEngine('run_python when the sandbox goes away', (engine) => {
   it('announces a container removed between calls as a state reset on the next call', async () => {
     await bridge.run({ code: 'marker = "before the removal"' });
     const id = await runningSandbox(bridge);
+    const endsBefore = sandboxEnds();
     await docker.getContainer(id).remove({ force: true });
-    // Let the bridge see the attach stream end, as it would during an idle pause.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Wait until the bridge has seen the attach stream end, as it would during an idle pause.
+    expect(await waitFor(() => sandboxEnds() > endsBefore, 10_000, 50)).toBe(true);
 
     const next = await bridge.run({ code: STATE_PROBE });
     const payload = payloadOf(next);

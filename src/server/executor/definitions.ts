@@ -4,7 +4,7 @@ import { MAX_RECENT } from '../../state/history-store.js';
 import { cellCode, codeText, timeoutSeconds } from '../run-python-args.js';
 import { toolInputSchema } from '../tool-input-schema.js';
 
-/** The Python-executor seed's six tools, with its names and parameters. */
+/** The Python-executor seed's six tools, with its names and parameters (README, executor). */
 export const EXECUTOR_TOOL_NAMES = [
   'execute_python_code',
   'install_python_package',
