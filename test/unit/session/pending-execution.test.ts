@@ -48,7 +48,7 @@ describe('PendingExecution', () => {
 
   it('reports an interrupted cell that had timed out as a timeout', () => {
     const { execution, results } = pending();
-    execution.timedOut = true;
+    execution.stopReason = 'timeout';
     execution.finishFromDone({
       ...done(execution.doneToken),
       outcome: 'interrupted',
