@@ -23,6 +23,17 @@ export function cancelledBeforeStart(): ExecutionResult {
   };
 }
 
+/** How a cancelled cell ends when its sandbox is removed first (the bridge closing). */
+export function cancelledEnding(durationMs: number): Omit<ExecutionResult, 'stdout' | 'stderr'> {
+  return {
+    outcome: 'cancelled',
+    exitCode: undefined,
+    durationMs,
+    lostReason: `The call was cancelled and its sandbox removed (the bridge is closing): ${STATE_LOST}`,
+    outOfMemory: false,
+  };
+}
+
 /** Why the bridge killed a sandbox whose cancelled cell ignored the interrupt. */
 export function cancelKillMessage(graceSeconds: number, unread: boolean): string {
   return unread

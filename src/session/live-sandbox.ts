@@ -12,6 +12,7 @@ import type { SandboxSources } from './boot-modules.js';
 import {
   cancelKillMessage,
   cancelledBeforeStart,
+  cancelledEnding,
   whenAborted,
   type StopReason,
 } from './cancellation.js';
@@ -164,6 +165,11 @@ export class LiveSandbox {
   /** Kills and removes the container. A deliberate stop is not a death to report. */
   async destroy(): Promise<void> {
     this.#dead = true;
+    const execution = this.#current;
+    // A cancelled cell (its client gone, the bridge closing) ends as cancelled, not as a death.
+    if (execution?.stopReason === 'cancelled') {
+      execution.finish({ ...cancelledEnding(execution.elapsedMs()) });
+    }
     await this.#link.destroy();
   }
 
