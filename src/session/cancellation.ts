@@ -46,7 +46,7 @@ export function cancelKillMessage(graceSeconds: number, unread: boolean): string
  * client never sees a cancelled call's own result (MCP drops it).
  */
 export function cancelledStateLostNotice(lostReason: string): string {
-  return `An earlier call was cancelled by the client and the sandbox could not be saved (${lostReason}) This call runs in a fresh sandbox, so earlier variables and imports are gone.`;
+  return `An earlier call was cancelled by the client. ${lostReason} This call runs in a fresh sandbox, so earlier variables and imports are gone.`;
 }
 
 /** Runs `action` once when `signal` aborts; returns the function that stops listening. */

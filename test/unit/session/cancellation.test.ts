@@ -36,7 +36,7 @@ describe('cancellation', () => {
     expect(reason).toMatch(/ignored the interrupt for 2s/);
     expect(cancelKillMessage(2, true)).toMatch(/stopped reading its channel/);
     expect(cancelledStateLostNotice(reason)).toMatch(
-      /^An earlier call was cancelled by the client .* fresh sandbox/,
+      /^An earlier call was cancelled by the client\. The call was cancelled.* fresh sandbox/,
     );
   });
 });
