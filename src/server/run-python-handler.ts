@@ -60,7 +60,7 @@ export async function handleRunPython(
   const record = { id, session: deps.sessionId, tool: 'run_python', code, startedAt, servers };
   try {
     const reach = await deps.servers.prepare(servers);
-    const dependencies = await installMissingImports(session, code, deps.packages);
+    const dependencies = await installMissingImports(session, code, deps.packages, control.signal);
     const report = await session.run(code, timeoutSeconds, reach, control);
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
     const payload = reportToPayload(report, { timeoutSeconds, servers });

@@ -178,7 +178,12 @@ async function executeCode(
       );
     }
   }
-  const dependencies = await installMissingImports(session, args.code, deps.packages);
+  const dependencies = await installMissingImports(
+    session,
+    args.code,
+    deps.packages,
+    control.signal,
+  );
   const timeout = Math.min(
     args.timeout ?? config.executor.timeoutSeconds,
     config.maxTimeoutSeconds,
