@@ -71,7 +71,10 @@ describeEachEngine('progress and cancellation', (engine) => {
       expect(Number.isInteger(event.progress)).toBe(true);
       expect(event.total).toBeUndefined();
       expect(event.message).toMatch(/^step \d+$/);
-      expect(event._meta?.outputLines).toBe(Number(event.message?.slice(5)) + 1);
+      // The line's newline may still be on its way when the notification goes out.
+      const step = Number(event.message?.slice(5));
+      expect(event._meta?.outputLines).toBeGreaterThanOrEqual(step);
+      expect(event._meta?.outputLines).toBeLessThanOrEqual(step + 1);
     }
   });
 
@@ -91,8 +94,11 @@ describeEachEngine('progress and cancellation', (engine) => {
     expect(payloadOf(result).stdout, describeResult(result)).toEqual([
       '[True, True, True, True, True]',
     ]);
-    const { events } = call;
-    expect(events[0], JSON.stringify(events)).toMatchObject({
+    // On a slow machine an elapsed-time notification may come before the first report;
+    // none comes after it.
+    const first = call.events.findIndex((event) => event.total !== undefined);
+    const events = call.events.slice(first);
+    expect(events[0], JSON.stringify(call.events)).toMatchObject({
       progress: 1,
       total: 5,
       message: 'part 1',
@@ -106,9 +112,12 @@ describeEachEngine('progress and cancellation', (engine) => {
   });
 
   it('refuses bad progress values with a clear error, cuts long messages, and goes on', async () => {
+    // The cell waits after its report until cancelled: the SDK client drops a progress
+    // notification that arrives together with its call's result (it handles notifications
+    // a tick after responses), so a report must not be the cell's last act here.
     const call = watchedCall(bridge.client, 'run_python', {
       code: String.raw`
-import json
+import time
 from mcp import runtime
 errors = []
 for args in [(float("nan"),), (1, float("inf")), ("3",), (True,), (1, None, 5), (10**400,)]:
@@ -117,23 +126,26 @@ for args in [(float("nan"),), (1, float("inf")), ("3",), (True,), (1, None, 5), 
     except (TypeError, ValueError) as error:
         errors.append(f"{type(error).__name__}: {error}")
 runtime.progress(7, 9, "x" * 100_000)
-print("JSON " + json.dumps(errors))
+while True:
+    time.sleep(0.05)
 `,
+      timeout: 120,
     });
-    const result = await call.result;
-    const errors = printedJson<string[]>(result);
-    expect(errors, describeResult(result)).toHaveLength(6);
+    expect(await call.progressed()).toBe(true);
+    call.cancel();
+    await expect(call.result).rejects.toThrow(/cancelled/);
+    expect(call.events.filter((event) => event.total !== undefined)).toEqual([
+      expect.objectContaining({ progress: 7, total: 9, message: 'x'.repeat(200) }),
+    ]);
+    const next = await bridge.run({ code: 'import json\nprint("JSON " + json.dumps(errors))' });
+    const errors = printedJson<string[]>(next);
+    expect(errors, describeResult(next)).toHaveLength(6);
     expect(errors[0]).toMatch(/^ValueError: done must be a finite number/);
     expect(errors[1]).toMatch(/^ValueError: total must be a finite number/);
     expect(errors[2]).toBe('TypeError: done must be a number, not str');
     expect(errors[3]).toBe('TypeError: done must be a number, not bool');
     expect(errors[4]).toBe('TypeError: message must be a str or None, not int');
     expect(errors[5]).toMatch(/^ValueError: done must be a finite number/);
-    expect(call.events).toEqual([
-      expect.objectContaining({ progress: 7, total: 9, message: 'x'.repeat(200) }),
-    ]);
-    const next = await bridge.run({ code: 'print("next")' });
-    expect(payloadOf(next).stdout).toEqual(['next']);
   });
 
   it('a cancel interrupts a running loop; the state set before it is kept', async () => {
