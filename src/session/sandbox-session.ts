@@ -84,11 +84,9 @@ export class SandboxSession {
   /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
   /**
    * `internal`: the bridge's own helper cell (safety check, import scan); notices such as
-   * a session reset stay pending for the next call the agent makes.
-   */
-  /**
-   * `signal` and `observer` (CallControl): a call cancelled while it waits never starts;
-   * a running one is interrupted as on timeout.
+   * a session reset stay pending for the next call the agent makes. `signal` and
+   * `observer` (CallControl): a call cancelled while it waits never starts; a running one
+   * is interrupted as on timeout.
    */
   run(
     code: string,
