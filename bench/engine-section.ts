@@ -1,5 +1,6 @@
 import { LABELS } from '../src/container/labels.js';
 import { baseline } from './baseline-section.js';
+import { cancelLatency, describeCancel, type CancelFigures } from './cancel-bench.js';
 import { errorText, loadAverage, log } from './bench-output.js';
 import {
   coldStart,
@@ -109,6 +110,16 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
 
   const proxyFigures = await proxy(engine, image, failures, ownerPids);
 
+  let cancel: CancelFigures | { error: string };
+  try {
+    cancel = await cancelLatency(engine.dockerHost, image, SETTINGS.cancel);
+    log('');
+    for (const line of describeCancel(cancel)) log(line);
+  } catch (error: unknown) {
+    log(`\ncancel latency: could not measure: ${errorText(error)}`);
+    cancel = { error: errorText(error) };
+  }
+
   let soakFigures: SoakFigures | { error: string };
   try {
     const onBridge = (pid: number): void => void ownerPids.add(String(pid));
@@ -205,6 +216,7 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     throughput: rate,
     flood,
     proxy: proxyFigures,
+    cancel,
     soak: soakFigures,
     baseline: base,
     ratioBaselineToWarmP50: ratio,

@@ -1,3 +1,4 @@
+import type { CancelFigures } from './cancel-bench.js';
 import type { ColdFigures, FloodFigures, ThroughputFigures, WarmFigures } from './bridge-bench.js';
 import type { DirectFigures, ProxiedFigures, ToolsListFigures } from './proxy-bench.js';
 import type { SearchRecall } from './search-recall.js';
@@ -56,6 +57,8 @@ export interface EngineFigures {
   flood: FloodFigures;
   /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
   proxy: ProxyFigures | { error: string };
+  /** Cancel → next result (bench/cancel-bench.ts). */
+  cancel: CancelFigures | { error: string };
   soak: SoakFigures | { error: string };
   baseline: BaselineFigures;
   /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */

@@ -22,6 +22,8 @@ export const SETTINGS = {
     directBlock: 100,
   },
   toolsListServers: [0, 7, 100],
+  /** Cancels timed per engine (bench/cancel-bench.ts). */
+  cancel: { interruptible: 20, ignoring: 3 },
   /** 1000 calls of mixed work on one bridge; memory, fds, containers sampled (soak-bench.ts). */
   soak: { calls: 1000, warmup: 200, timeoutEvery: 200 },
 } as const;

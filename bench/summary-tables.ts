@@ -114,6 +114,14 @@ export function targetRows(results: EngineFigures[]): TargetRow[] {
           met: p.proxied.concurrent.allCorrect,
         })),
     ),
+    row('cancel → next result p50, interrupted', '—', (r) => ({
+      value: 'error' in r.cancel ? 'failed' : ms(r.cancel.interruptible.p50),
+      met: 'error' in r.cancel ? false : undefined,
+    })),
+    row('cancel → next result p50, killed and replaced', '—', (r) => ({
+      value: 'error' in r.cancel ? 'failed' : ms(r.cancel.ignoring.p50),
+      met: 'error' in r.cancel ? false : undefined,
+    })),
     ...SOAK_ROWS.map((soakRow) => row(soakRow.figure, soakRow.target, (r) => soakRow.cell(r.soak))),
     row('wrong results', '0', (r) => ({
       value: String(r.failures.count),

@@ -120,11 +120,15 @@ export class BridgeApp {
     this.session.warmUp();
   }
 
-  /** Removes the sandbox, ends child processes, closes the MCP channel; idempotent. */
+  /**
+   * Closes the MCP channel, removes the sandbox, ends child processes; idempotent. The
+   * channel closes first: the SDK then cancels the calls in flight (their client is gone),
+   * so the history records them as cancelled.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all([this.session.close(), this.#upstream.close()]);
       await this.server.close();
+      await Promise.all([this.session.close(), this.#upstream.close()]);
       this.#history.close();
     })();
     return this.#closing;

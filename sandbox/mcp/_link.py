@@ -26,9 +26,18 @@ class Transport(Protocol):
         ...
 
 
+class ProgressSink(Protocol):
+    """Sends `runtime.progress()` of the running cell (mcp_sandbox.progress.ProgressSender)."""
+
+    def send(self, progress: float, total: float | None, message: str | None) -> bool:
+        """True when a frame went out (False: rate-limited, or no cell running)."""
+        ...
+
+
 class Link:
     def __init__(self) -> None:
         self.transport: Transport | None = None
+        self.progress: ProgressSink | None = None
         self.servers: tuple[ServerSpec, ...] = ()  # loaded for the running call
         # alias → what mcp._install made of it, reused while the server is unchanged
         self.installed: dict[str, tuple[ServerSpec, ModuleType, ServerProxy]] = {}
@@ -37,5 +46,6 @@ class Link:
 LINK = Link()
 
 
-def connect(transport: Transport) -> None:
+def connect(transport: Transport, progress: ProgressSink | None = None) -> None:
     LINK.transport = transport
+    LINK.progress = progress

@@ -27,6 +27,9 @@ from mcp._saved import delete_saved_tool, list_saved_tools, save_tool
 # Package installs (docs/packages.md): the store joins sys.path before the first cell runs.
 from mcp.packages import activate as _activate_packages
 from mcp.packages import install_package, list_packages
+
+# Progress of the running call, for the MCP client (docs/protocol.md, "Progress").
+from mcp._progress import progress
 from mcp.results import SearchResults, ToolResult
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ __all__ = [
     "delete_saved_tool", "describe_server", "discovered_servers", "install_package",
     "list_loaded_server_metadata", "list_packages",
     "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
+    "progress",
     "query_tool_docs", "query_tool_docs_sync", "save_tool", "search_tool_docs",
     "search_tool_docs_sync",
 ]  # fmt: skip

@@ -53,6 +53,10 @@ class PendingCalls:
         self._waiting: dict[int, _Request] = {}
         self._held: deque[_Request] = deque()
 
+    def running_cell(self) -> int | None:
+        """The cell whose requests are accepted now (None between cells)."""
+        return self._cell
+
     def begin(self, cell_id: int) -> None:
         """Requests made from now on belong to cell `cell_id`."""
         with self._lock:

@@ -13,6 +13,7 @@ from .facts import gather_facts
 from .interrupts import Interrupter
 from .lane import connect as lane_connect
 from .output import OutputCapture
+from .progress import ProgressSender
 from .protocol import Channel, Frame, Inbox, positive_int, start_daemon, write_all
 from .reaper import EVERYTHING, Reaper
 from .rpc import PendingCalls
@@ -34,7 +35,7 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     reaper = Reaper(watcher=os.getppid())
     interrupter = Interrupter(protected=[write_all.__code__])
     calls = PendingCalls(channel)  # mcp.runtime's requests; rpc_response frames resolve them
-    connect_mcp(calls)
+    connect_mcp(calls, ProgressSender(channel, calls.running_cell))
     executor = Executor(capture, interrupter, reaper, before_cell=install_servers)
     cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
 
@@ -75,12 +76,12 @@ def main(reader: BinaryIO, boot: Frame) -> None:
         channel.send(done)
 
 
-def connect_mcp(calls: PendingCalls) -> None:
+def connect_mcp(calls: PendingCalls, progress: ProgressSender) -> None:
     """Gives the in-sandbox `mcp` package its way to the host. Only two tiny
     modules load now; the rest of `mcp` loads with the first cell."""
     from mcp import _link
 
-    _link.connect(calls)
+    _link.connect(calls, progress)
 
 
 def install_servers(cell: Cell, namespace: dict[str, object]) -> None:

@@ -102,6 +102,21 @@ export const logFrameSchema = z.object({
   message: z.string().max(16_384),
 });
 
+/** Longest `message` a `progress` frame may carry; the bridge shows at most 200 characters. */
+export const MAX_PROGRESS_FRAME_MESSAGE_CHARS = 4096;
+
+/**
+ * `runtime.progress(done, total, message)` of the running cell (docs/protocol.md). Numbers
+ * must be finite: JSON.parse turns `1e999` into Infinity, which z.number() refuses.
+ */
+export const progressFrameSchema = z.object({
+  type: z.literal('progress'),
+  id: executionId,
+  progress: z.number(),
+  total: z.number().optional(),
+  message: z.string().max(MAX_PROGRESS_FRAME_MESSAGE_CHARS).optional(),
+});
+
 export const sandboxFrameSchema = z.discriminatedUnion('type', [
   readyFrameSchema,
   outputFrameSchema,
@@ -109,6 +124,7 @@ export const sandboxFrameSchema = z.discriminatedUnion('type', [
   exitedFrameSchema,
   rpcRequestFrameSchema,
   logFrameSchema,
+  progressFrameSchema,
 ]);
 export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
@@ -116,6 +132,7 @@ export type DoneFrame = z.infer<typeof doneFrameSchema>;
 export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 export type LogFrame = z.infer<typeof logFrameSchema>;
+export type ProgressFrame = z.infer<typeof progressFrameSchema>;
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */
 export interface SandboxModule {

@@ -45,5 +45,13 @@ package store (policy set by the operator; the sandbox itself stays offline; mis
 imports may be installed automatically), \`runtime.list_packages()\`. \`runtime.history(20)\`
 lists this bridge's recent executions. \`runtime.check_code_safety(code)\` gives an advisory static report.
 
+**Progress and stopping:** while a call runs, clients that ask for progress see how long it
+has run and its last printed line. \`runtime.progress(done, total=None, message=None)\`
+reports your own (e.g. \`runtime.progress(i, n, f"file {i}")\`): finite numbers, \`done\`
+growing; message cut to 200 characters; rate-limited, so calling it in a loop is fine.
+When the user stops a call, the code gets \`KeyboardInterrupt\` as on a timeout: the state
+is kept, unless the code ignores it and the sandbox has to be restarted (the next result
+says so).
+
 Errors from servers raise \`runtime.MCPError\`.
 `;

@@ -77,6 +77,7 @@ export async function installPlanned(
   plan: AutoInstallPlan,
   installer: DependencyInstaller,
   now: () => number = () => performance.now(),
+  signal?: AbortSignal,
 ): Promise<DependencyReport> {
   const started = now();
   const installed: string[] = [];
@@ -84,6 +85,7 @@ export async function installPlanned(
   const late: string[] = [];
   const tried = new Set<string>();
   for (const name of plan.names) {
+    if (signal?.aborted) break; // the call was cancelled: its code will not run
     if (now() - started > installer.autoInstallBudgetMs) {
       late.push(name);
       continue;
@@ -125,8 +127,9 @@ export async function installMissingImports(
   session: SandboxSession,
   code: string,
   installer: DependencyInstaller | undefined,
+  signal?: AbortSignal,
 ): Promise<DependencyReport> {
-  if (!installer?.autoInstall || !/\bimport\b/.test(code)) return NOTHING;
+  if (!installer?.autoInstall || !/\bimport\b/.test(code) || signal?.aborted) return NOTHING;
   let plan: AutoInstallPlan | undefined;
   try {
     plan = planAutoInstall(
@@ -137,7 +140,7 @@ export async function installMissingImports(
   }
   if (!plan) return { ...NOTHING, info: 'Could not check imports: the sandbox gave no list' };
   if (plan.names.length === 0 && plan.invalid.count === 0) return NOTHING;
-  return installPlanned(plan, installer);
+  return installPlanned(plan, installer, undefined, signal);
 }
 
 function truncate(text: string, max: number): string {

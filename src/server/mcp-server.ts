@@ -11,6 +11,7 @@ import {
 import { CAPABILITIES_URI, CAPABILITY_SUMMARY } from './capabilities.js';
 import { executorTools, isExecutorTool } from './executor/definitions.js';
 import { callExecutorTool, type HistoryReader } from './executor/handlers.js';
+import { progressReporterFor } from './progress-reporter.js';
 import { renderResult } from './render.js';
 import { handleRunPython, type RunPythonDependencies } from './run-python-handler.js';
 import { RUN_PYTHON, runPythonTool } from './run-python-tool.js';
@@ -41,15 +42,32 @@ export function createMcpServer(deps: McpServerDependencies): Server {
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
-    const { name, arguments: args } = request.params;
-    if (name === RUN_PYTHON) return handleRunPython(args, deps);
-    if (executorEnabled && isExecutorTool(name)) return callExecutorTool(name, args, deps);
-    return renderResult(
-      { status: 'error', summary: `Unknown tool: ${name}`, error: `Unknown tool: ${name}` },
-      config.outputMode,
-    );
-  });
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    async (request, extra): Promise<CallToolResult> => {
+      const { name, arguments: args } = request.params;
+      // Progress and cancellation (MCP): the SDK aborts extra.signal on the client's
+      // notifications/cancelled, and when the connection closes.
+      const reporter = progressReporterFor(
+        request.params._meta?.progressToken,
+        extra.sendNotification,
+        (error: unknown) => deps.logger.debug({ err: error }, 'progress notification not sent'),
+      );
+      const control = { signal: extra.signal, observer: reporter };
+      try {
+        if (name === RUN_PYTHON) return await handleRunPython(args, deps, control);
+        if (executorEnabled && isExecutorTool(name)) {
+          return await callExecutorTool(name, args, deps, control);
+        }
+      } finally {
+        reporter?.stop();
+      }
+      return renderResult(
+        { status: 'error', summary: `Unknown tool: ${name}`, error: `Unknown tool: ${name}` },
+        config.outputMode,
+      );
+    },
+  );
 
   server.setRequestHandler(ListResourcesRequestSchema, () => ({
     resources: [

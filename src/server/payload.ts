@@ -1,5 +1,5 @@
 /** The run_python result payload (README, "The result payload"), before it is rendered. */
-export type RunStatus = 'success' | 'error' | 'timeout' | 'validation_error';
+export type RunStatus = 'success' | 'error' | 'timeout' | 'cancelled' | 'validation_error';
 
 export interface RunPayload {
   status: RunStatus;

@@ -45,6 +45,18 @@ export function reportToPayload(
           `Execution exceeded ${context.timeoutSeconds}s and was interrupted; the session state (variables, imports) was kept.`,
         timeoutSeconds: context.timeoutSeconds,
       };
+    case 'cancelled':
+      // MCP clients drop a cancelled call's result; this payload is for the history.
+      return {
+        status: 'cancelled',
+        summary: 'Cancelled by the client',
+        ...common,
+        error:
+          report.lostReason ??
+          (report.exitCode === undefined
+            ? 'The client cancelled the call before it started; the code did not run.'
+            : 'The client cancelled the call; the code was interrupted and the session state (variables, imports) was kept.'),
+      };
     case 'died':
       return {
         status: 'error',

@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { CallServers, SandboxSession } from '../session/sandbox-session.js';
+import type { CallControl, CallServers, SandboxSession } from '../session/sandbox-session.js';
 import { closestFirst } from '../util/closest.js';
 import { installMissingImports, type DependencyInstaller } from './dependencies.js';
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
@@ -35,6 +35,7 @@ export interface RunPythonDependencies {
 export async function handleRunPython(
   rawArgs: unknown,
   deps: RunPythonDependencies,
+  control: CallControl = {},
 ): Promise<CallToolResult> {
   const { config, session, logger } = deps;
   const parsed = parseRunPythonArgs(rawArgs, config);
@@ -59,8 +60,8 @@ export async function handleRunPython(
   const record = { id, session: deps.sessionId, tool: 'run_python', code, startedAt, servers };
   try {
     const reach = await deps.servers.prepare(servers);
-    const dependencies = await installMissingImports(session, code, deps.packages);
-    const report = await session.run(code, timeoutSeconds, reach);
+    const dependencies = await installMissingImports(session, code, deps.packages, control.signal);
+    const report = await session.run(code, timeoutSeconds, reach, control);
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
     const payload = reportToPayload(report, { timeoutSeconds, servers });
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });

@@ -1,4 +1,4 @@
-import type { ExecuteServer } from '../channel/frames.js';
+import type { ExecuteServer, ProgressFrame } from '../channel/frames.js';
 import type { RpcHandler } from './rpc-gate.js';
 
 /** One cell to run, as LiveSandbox.execute takes it. */
@@ -9,10 +9,28 @@ export interface ExecutionRequest {
   /** Servers loaded for this call, and the handler for the cell's requests to them. */
   servers?: ExecuteServer[];
   rpc?: RpcHandler;
+  /**
+   * Cancels the cell: one not yet started never starts; a running one is interrupted as
+   * on timeout (KeyboardInterrupt, then a kill after the grace time if it is ignored).
+   */
+  signal?: AbortSignal;
+  /** Told what the cell does while it runs (progress notifications, src/server/). */
+  observer?: ExecutionObserver;
+}
+
+/** Watches one cell while it runs; every method is optional and must not throw. */
+export interface ExecutionObserver {
+  /** The cell was sent to the sandbox. */
+  started?(): void;
+  /** Output of the cell as it arrives (also past the output cap). */
+  output?(stream: 'stdout' | 'stderr', text: string): void;
+  /** A validated `progress` frame of the cell (runtime.progress). */
+  progress?(frame: ProgressFrame): void;
 }
 
 export interface ExecutionResult {
-  outcome: 'completed' | 'exception' | 'timeout' | 'died';
+  /** `cancelled`: the client cancelled the call (ExecutionRequest.signal). */
+  outcome: 'completed' | 'exception' | 'timeout' | 'cancelled' | 'died';
   exitCode: number | undefined;
   stdout: string;
   stderr: string;

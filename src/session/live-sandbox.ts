@@ -9,6 +9,13 @@ import type {
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
+import {
+  cancelKillMessage,
+  cancelledBeforeStart,
+  cancelledEnding,
+  whenAborted,
+  type StopReason,
+} from './cancellation.js';
 import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
 import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
 import type { ExecutionRequest, ExecutionResult } from './execution.js';
@@ -122,15 +129,27 @@ export class LiveSandbox {
         outOfMemory: false,
       });
     }
+    if (request.signal?.aborted) return Promise.resolve(cancelledBeforeStart());
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
       const gate = new RpcGate(request.rpc ?? refuseWithoutServers);
-      const execution = new PendingExecution(id, request.maxOutputChars, gate, (result) => {
+      const settle = (result: ExecutionResult) => {
         if (this.#current === execution) this.#current = undefined;
         resolve(result);
-      });
+      };
+      const execution = new PendingExecution(
+        id,
+        request.maxOutputChars,
+        gate,
+        settle,
+        request.observer,
+      );
       this.#current = execution;
-      execution.after(request.timeoutMs, () => this.#interrupt(execution));
+      execution.after(request.timeoutMs, () => this.#interrupt(execution, 'timeout'));
+      execution.onFinish(
+        whenAborted(request.signal, () => this.#interrupt(execution, 'cancelled')),
+      );
+      request.observer?.started?.();
       const { code, maxOutputChars, servers } = request;
       this.#send({
         type: 'execute',
@@ -146,6 +165,11 @@ export class LiveSandbox {
   /** Kills and removes the container. A deliberate stop is not a death to report. */
   async destroy(): Promise<void> {
     this.#dead = true;
+    const execution = this.#current;
+    // A cancelled cell (its client gone, the bridge closing) ends as cancelled, not as a death.
+    if (execution?.stopReason === 'cancelled') {
+      execution.finish({ ...cancelledEnding(execution.elapsedMs()) });
+    }
     await this.#link.destroy();
   }
 
@@ -153,9 +177,13 @@ export class LiveSandbox {
     this.#link.send(frame);
   }
 
-  /** Past the timeout: interrupt, and kill the container if the code ignores it. */
-  #interrupt(execution: PendingExecution): void {
-    execution.timedOut = true;
+  /**
+   * Past the timeout, or cancelled by the client: interrupt, and kill the container if
+   * the code ignores it. Only the first reason counts.
+   */
+  #interrupt(execution: PendingExecution, reason: StopReason): void {
+    if (execution.stopReason || execution.finished) return;
+    execution.stopReason = reason;
     this.#send({ type: 'interrupt', id: execution.id });
     execution.after(this.#interruptGraceMs, () => {
       const grace = this.#interruptGraceMs / 1000;
@@ -167,10 +195,13 @@ export class LiveSandbox {
         true,
       );
       execution.finish({
-        outcome: 'timeout',
+        outcome: reason,
         exitCode: undefined,
         durationMs: execution.elapsedMs(),
-        lostReason: timeoutKillMessage(grace, unread),
+        lostReason:
+          reason === 'cancelled'
+            ? cancelKillMessage(grace, unread)
+            : timeoutKillMessage(grace, unread),
         outOfMemory: false,
       });
       void this.#link.destroy();
@@ -182,7 +213,13 @@ export class LiveSandbox {
     switch (frame.type) {
       case 'stdout':
       case 'stderr':
-        if (current?.id === frame.id) current[frame.type].append(frame.data);
+        if (current?.id === frame.id) {
+          current[frame.type].append(frame.data);
+          current.observer?.output?.(frame.type, frame.data);
+        }
+        return;
+      case 'progress':
+        if (current?.id === frame.id) current.observer?.progress?.(frame);
         return;
       case 'done':
         if (current?.id === frame.id && !current.finishFromDone(frame))

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DoneFrame } from '../channel/frames.js';
-import type { ExecutionResult } from './execution.js';
+import type { StopReason } from './cancellation.js';
+import type { ExecutionObserver, ExecutionResult } from './execution.js';
 import { OutputCollector } from './output-collector.js';
 import type { RpcGate } from './rpc-gate.js';
 
@@ -14,8 +15,12 @@ export class PendingExecution {
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly startedAt = performance.now();
-  timedOut = false;
+  /** Set when the bridge interrupted the cell: past its timeout, or cancelled by the client. */
+  stopReason: StopReason | undefined;
+  /** Told of the cell's output and progress (undefined: nobody watches). */
+  readonly observer: ExecutionObserver | undefined;
   #timers: NodeJS.Timeout[] = [];
+  #cleanups: (() => void)[] = [];
   #settle: ((result: ExecutionResult) => void) | undefined;
 
   /** The cell's way to the MCP servers (it refuses everything when the call loaded none). */
@@ -26,8 +31,10 @@ export class PendingExecution {
     maxOutputChars: number,
     rpc: RpcGate,
     settle: (result: ExecutionResult) => void,
+    observer?: ExecutionObserver,
   ) {
     this.id = id;
+    this.observer = observer;
     this.rpc = rpc;
     this.stdout = new OutputCollector(maxOutputChars);
     this.stderr = new OutputCollector(maxOutputChars);
@@ -46,12 +53,18 @@ export class PendingExecution {
     this.#timers.push(setTimeout(action, ms));
   }
 
+  /** Runs `cleanup` when the cell ends (e.g. stop listening for its cancellation). */
+  onFinish(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
+  }
+
   /** Ends the cell once; later calls are ignored (e.g. a late `done` after a kill). */
   finish(ending: Ending, dropped?: DoneFrame['dropped']): void {
     const settle = this.#settle;
     if (!settle) return;
     this.#settle = undefined;
     this.#timers.forEach(clearTimeout);
+    this.#cleanups.forEach((cleanup) => cleanup());
     this.rpc.close();
     settle({
       ...ending,
@@ -68,8 +81,8 @@ export class PendingExecution {
   finishFromDone(frame: DoneFrame): boolean {
     if (!sameToken(frame.token, this.doneToken)) return false;
     const outcome =
-      frame.outcome === 'interrupted' && this.timedOut
-        ? 'timeout'
+      frame.outcome === 'interrupted' && this.stopReason
+        ? this.stopReason
         : frame.outcome === 'completed'
           ? 'completed'
           : 'exception';

@@ -6,6 +6,7 @@ import { removeLeftoverContainers, removeOwnSandboxes } from '../container/lefto
 import { QueueFullError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
+import { cancelledBeforeStart, cancelledStateLostNotice } from './cancellation.js';
 import {
   LiveSandbox,
   type ExecutionRequest,
@@ -18,6 +19,9 @@ const MAX_STARTUP_ATTEMPTS = 3;
 
 /** What a call's cell may reach: the servers loaded for it and its request handler. */
 export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
+
+/** How the client follows a call: its cancellation and who watches it run. */
+export type CallControl = Pick<ExecutionRequest, 'signal' | 'observer'>;
 
 export interface RunReport extends ExecutionResult {
   /** Things the caller should know that are not the code's output, e.g. a state reset. */
@@ -80,13 +84,15 @@ export class SandboxSession {
   /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
   /**
    * `internal`: the bridge's own helper cell (safety check, import scan); notices such as
-   * a session reset stay pending for the next call the agent makes.
+   * a session reset stay pending for the next call the agent makes. `signal` and
+   * `observer` (CallControl): a call cancelled while it waits never starts; a running one
+   * is interrupted as on timeout.
    */
   run(
     code: string,
     timeoutSeconds: number,
     mcp: CallServers = {},
-    options: { internal?: boolean } = {},
+    options: { internal?: boolean } & CallControl = {},
   ): Promise<RunReport> {
     if (this.#waiting >= this.#deps.config.queueLimit) {
       return Promise.reject(
@@ -96,8 +102,9 @@ export class SandboxSession {
       );
     }
     this.#waiting += 1;
+    const control = { signal: options.signal, observer: options.observer };
     const result = this.#tail.then(() =>
-      this.#runNow(code, timeoutSeconds, mcp, options.internal === true),
+      this.#runNow(code, timeoutSeconds, { ...mcp, ...control }, options.internal === true),
     );
     this.#tail = result.catch(() => undefined);
     return result.finally(() => {
@@ -126,9 +133,11 @@ export class SandboxSession {
   async #runNow(
     code: string,
     timeoutSeconds: number,
-    mcp: CallServers,
+    mcp: CallServers & CallControl,
     internal: boolean,
   ): Promise<RunReport> {
+    // Cancelled while it waited: it never starts (not even a sandbox for it).
+    if (mcp.signal?.aborted) return { ...cancelledBeforeStart(), notices: [] };
     clearTimeout(this.#idleTimer);
     try {
       const sandbox = await this.#ensureSandbox();
@@ -140,6 +149,12 @@ export class SandboxSession {
         ...mcp,
       });
       if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
+      if (result.outcome === 'cancelled') {
+        // The client never sees a cancelled call's result: what it should have said waits
+        // for the next call.
+        for (const notice of notices) this.#addNotice(notice);
+        if (result.lostReason) this.#addNotice(cancelledStateLostNotice(result.lostReason));
+      }
       return { ...result, notices };
     } finally {
       this.#armIdleTimer();

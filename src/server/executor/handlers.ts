@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { BridgeConfig } from '../../config/env.js';
 import { errorMessage } from '../../errors.js';
-import type { SandboxSession } from '../../session/sandbox-session.js';
+import type { CallControl, RunReport, SandboxSession } from '../../session/sandbox-session.js';
 import { installMissingImports, type DependencyInstaller } from '../dependencies.js';
 import type { HistoryStore } from '../../state/history-store.js';
 import { recordExecution } from '../history-recorder.js';
@@ -49,6 +49,7 @@ export async function callExecutorTool(
   name: ExecutorToolName,
   rawArgs: unknown,
   deps: ExecutorDependencies,
+  control: CallControl = {},
 ): Promise<CallToolResult> {
   const args = rawArgs ?? {};
   const schemas = executorArgumentSchemas(deps.config.executor.timeoutSeconds);
@@ -56,7 +57,9 @@ export async function callExecutorTool(
     switch (name) {
       case 'execute_python_code': {
         const parsed = schemas.execute_python_code.safeParse(args);
-        return parsed.success ? await executeCode(parsed.data, deps) : invalid(parsed.error);
+        return parsed.success
+          ? await executeCode(parsed.data, deps, control)
+          : invalid(parsed.error);
       }
       case 'install_python_package': {
         const parsed = schemas.install_python_package.safeParse(args);
@@ -141,6 +144,7 @@ async function checkSafety(session: SandboxSession, code: string): Promise<Safet
 async function executeCode(
   args: z.infer<ExecutorSchemas['execute_python_code']>,
   deps: ExecutorDependencies,
+  control: CallControl,
 ): Promise<CallToolResult> {
   const { config, session } = deps;
   const executionId = deps.history?.newId() ?? `exec_${Date.now()}`;
@@ -174,14 +178,19 @@ async function executeCode(
       );
     }
   }
-  const dependencies = await installMissingImports(session, args.code, deps.packages);
+  const dependencies = await installMissingImports(
+    session,
+    args.code,
+    deps.packages,
+    control.signal,
+  );
   const timeout = Math.min(
     args.timeout ?? config.executor.timeoutSeconds,
     config.maxTimeoutSeconds,
   );
-  const report = await session.run(args.code, timeout);
+  const report = await session.run(args.code, timeout, {}, control);
   const success = report.outcome === 'completed' && report.exitCode === 0;
-  const status = success ? 'success' : report.outcome === 'timeout' ? 'timeout' : 'error';
+  const status = success ? 'success' : executorStatus(report.outcome);
   recordExecution(deps.history, { ...record, status, report });
   const stderr = [report.stderr, report.lostReason ?? '', ...report.notices]
     .filter(Boolean)
@@ -202,4 +211,9 @@ async function executeCode(
       !success,
     ),
   );
+}
+
+/** The history status of an execution that did not succeed. */
+function executorStatus(outcome: RunReport['outcome']): string {
+  return outcome === 'timeout' || outcome === 'cancelled' ? outcome : 'error';
 }

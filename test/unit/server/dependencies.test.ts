@@ -143,4 +143,18 @@ describe('installPlanned', () => {
       /2 missing imports were not installed: the automatic installs of this call ran out of time \(1 s, MCP_BRIDGE_PACKAGES_TIMEOUT\): c, d/,
     );
   });
+
+  it('starts no install once the call is cancelled', async () => {
+    const controller = new AbortController();
+    const { installer, asked } = recordingInstaller();
+    const cancelling = {
+      ...installer,
+      install: (spec: string) => {
+        controller.abort(); // the client cancels while the first install runs
+        return installer.install(spec);
+      },
+    };
+    await installPlanned(plan(['a', 'b', 'c']), cancelling, undefined, controller.signal);
+    expect(asked).toEqual(['a']);
+  });
 });

@@ -48,12 +48,35 @@ describe('PendingExecution', () => {
 
   it('reports an interrupted cell that had timed out as a timeout', () => {
     const { execution, results } = pending();
-    execution.timedOut = true;
+    execution.stopReason = 'timeout';
     execution.finishFromDone({
       ...done(execution.doneToken),
       outcome: 'interrupted',
       exitCode: 130,
     });
     expect(results).toMatchObject([{ outcome: 'timeout', exitCode: 130 }]);
+  });
+});
+
+describe('PendingExecution: cancellation', () => {
+  it('reports an interrupted cell that was cancelled as cancelled, and runs its cleanups once', () => {
+    const { execution, results } = pending();
+    let cleanups = 0;
+    execution.onFinish(() => (cleanups += 1));
+    execution.stopReason = 'cancelled';
+    execution.finishFromDone({
+      ...done(execution.doneToken),
+      outcome: 'interrupted',
+      exitCode: 130,
+    });
+    execution.finish({
+      outcome: 'died',
+      exitCode: undefined,
+      durationMs: 0,
+      lostReason: 'x',
+      outOfMemory: false,
+    });
+    expect(results).toMatchObject([{ outcome: 'cancelled', exitCode: 130 }]);
+    expect(cleanups).toBe(1);
   });
 });
