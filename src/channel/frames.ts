@@ -80,6 +80,26 @@ export const doneFrameSchema = z.object({
   durationMs: z.number().nonnegative(),
 });
 
+/**
+ * An image of a cell (docs/protocol.md, "Images"): base64 in a JSON line, so binary data
+ * never takes the stdout text path. Only the shape is checked here; what may be kept of
+ * it (count, size, alphabet, kind) is decided per cell (src/session/display-collector.ts)
+ * before anything is decoded.
+ */
+export const imageFrameSchema = z.object({
+  type: z.literal('image'),
+  id: executionId,
+  mimeType: z.string().max(128),
+  data: z.string(),
+});
+
+/** What the sandbox dropped or shrank of a cell's images, said to the agent. */
+export const noticeFrameSchema = z.object({
+  type: z.literal('notice'),
+  id: executionId,
+  message: z.string().max(16_384),
+});
+
 export const exitedFrameSchema = z.object({
   type: z.literal('exited'),
   nonce: z.string().max(128),
@@ -109,6 +129,8 @@ export const sandboxFrameSchema = z.discriminatedUnion('type', [
   exitedFrameSchema,
   rpcRequestFrameSchema,
   logFrameSchema,
+  imageFrameSchema,
+  noticeFrameSchema,
 ]);
 export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
@@ -116,6 +138,15 @@ export type DoneFrame = z.infer<typeof doneFrameSchema>;
 export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 export type LogFrame = z.infer<typeof logFrameSchema>;
+export type ImageFrame = z.infer<typeof imageFrameSchema>;
+
+/** A cell's image limits, sent in its `execute` frame (the host checks them again). */
+export interface DisplayLimits {
+  maxImages: number;
+  maxImageBytes: number;
+  /** Decoded bytes of all the cell's images together. */
+  maxTotalBytes: number;
+}
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */
 export interface SandboxModule {
@@ -152,6 +183,8 @@ export type HostFrame =
       code: string;
       maxOutputChars: number;
       servers?: ExecuteServer[];
+      /** Absent: the cell's images are not wanted (the bridge's own cells). */
+      display?: DisplayLimits;
     }
   | { type: 'interrupt'; id: number }
   | { type: 'rpc_response'; id: number; success: true; payload: Record<string, unknown> }

@@ -12,6 +12,7 @@ import { CAPABILITIES_URI, CAPABILITY_SUMMARY } from './capabilities.js';
 import { executorTools, isExecutorTool } from './executor/definitions.js';
 import { callExecutorTool, type HistoryReader } from './executor/handlers.js';
 import { renderResult } from './render.js';
+import { applyStructuredMode } from './rich-result.js';
 import { handleRunPython, type RunPythonDependencies } from './run-python-handler.js';
 import { RUN_PYTHON, runPythonTool } from './run-python-tool.js';
 
@@ -43,7 +44,15 @@ export function createMcpServer(deps: McpServerDependencies): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
     const { name, arguments: args } = request.params;
-    if (name === RUN_PYTHON) return handleRunPython(args, deps);
+    if (name === RUN_PYTHON) {
+      // The executor toolset keeps its JSON shapes; run_python follows MCP_BRIDGE_STRUCTURED.
+      const client = server.getClientVersion()?.name;
+      return applyStructuredMode(
+        await handleRunPython(args, deps),
+        config.display.structured,
+        client,
+      );
+    }
     if (executorEnabled && isExecutorTool(name)) return callExecutorTool(name, args, deps);
     return renderResult(
       { status: 'error', summary: `Unknown tool: ${name}`, error: `Unknown tool: ${name}` },

@@ -8,6 +8,7 @@ import { installMissingImports, type DependencyInstaller } from './dependencies.
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
 import { renderResult } from './render.js';
 import { reportToPayload, sandboxErrorPayload } from './report-payload.js';
+import { renderRichResult } from './rich-result.js';
 import { parseRunPythonArgs } from './run-python-args.js';
 
 /** The configured MCP servers, as run_python needs them. */
@@ -65,7 +66,7 @@ export async function handleRunPython(
     const payload = reportToPayload(report, { timeoutSeconds, servers });
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
-    return renderResult(payload, config.outputMode);
+    return renderRichResult(payload, report.display, config.outputMode);
   } catch (error: unknown) {
     if (!(error instanceof BridgeError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');

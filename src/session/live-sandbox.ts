@@ -125,13 +125,19 @@ export class LiveSandbox {
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
       const gate = new RpcGate(request.rpc ?? refuseWithoutServers);
-      const execution = new PendingExecution(id, request.maxOutputChars, gate, (result) => {
-        if (this.#current === execution) this.#current = undefined;
-        resolve(result);
-      });
+      const execution = new PendingExecution(
+        id,
+        request.maxOutputChars,
+        gate,
+        (result) => {
+          if (this.#current === execution) this.#current = undefined;
+          resolve(result);
+        },
+        request.display,
+      );
       this.#current = execution;
       execution.after(request.timeoutMs, () => this.#interrupt(execution));
-      const { code, maxOutputChars, servers } = request;
+      const { code, maxOutputChars, servers, display } = request;
       this.#send({
         type: 'execute',
         id,
@@ -139,6 +145,7 @@ export class LiveSandbox {
         code,
         maxOutputChars,
         ...(servers?.length ? { servers } : {}),
+        ...(display ? { display } : {}),
       });
     });
   }
@@ -193,6 +200,13 @@ export class LiveSandbox {
         return;
       case 'rpc_request':
         this.#answerRpc(current, frame);
+        return;
+      case 'image':
+        // Bounded per cell before anything is decoded; other cells' frames are dropped.
+        if (current?.id === frame.id) current.display.addImage(frame);
+        return;
+      case 'notice':
+        if (current?.id === frame.id) current.display.addNotice(frame.message);
         return;
       case 'log':
         this.#log.frame(frame);

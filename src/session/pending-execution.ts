@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DoneFrame } from '../channel/frames.js';
+import type { DisplayLimits, DoneFrame } from '../channel/frames.js';
+import { DisplayCollector, NO_IMAGES } from './display-collector.js';
 import type { ExecutionResult } from './execution.js';
 import { OutputCollector } from './output-collector.js';
 import type { RpcGate } from './rpc-gate.js';
@@ -13,6 +14,8 @@ export class PendingExecution {
   readonly doneToken = randomBytes(16).toString('hex');
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
+  /** The cell's images (within its limits) and notices about them. */
+  readonly display: DisplayCollector;
   readonly startedAt = performance.now();
   timedOut = false;
   #timers: NodeJS.Timeout[] = [];
@@ -26,11 +29,13 @@ export class PendingExecution {
     maxOutputChars: number,
     rpc: RpcGate,
     settle: (result: ExecutionResult) => void,
+    display: DisplayLimits = NO_IMAGES,
   ) {
     this.id = id;
     this.rpc = rpc;
     this.stdout = new OutputCollector(maxOutputChars);
     this.stderr = new OutputCollector(maxOutputChars);
+    this.display = new DisplayCollector(display);
     this.#settle = settle;
   }
 
@@ -57,6 +62,7 @@ export class PendingExecution {
       ...ending,
       stdout: this.stdout.text(dropped?.stdout),
       stderr: this.stderr.text(dropped?.stderr),
+      display: this.display.result(),
     });
   }
 
