@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .artifacts import OUT_DIR, OutFolder, artifact_line
 from .protocol import Channel
 
 PNG = "image/png"
@@ -35,6 +36,8 @@ class Limits(NamedTuple):
     max_images: int = 0
     max_image_bytes: int = 0
     max_total_bytes: int = 0
+    max_files: int = 0  # files out (artifacts.py); 0: /workspace/out is not looked at
+    max_file_bytes: int = 0
 
     @classmethod
     def from_frame(cls, value: object) -> Limits:
@@ -44,8 +47,8 @@ class Limits(NamedTuple):
         if not isinstance(value, dict):
             raise ValueError("'display' must be an object")
         fields: list[int] = []
-        for key in ("maxImages", "maxImageBytes", "maxTotalBytes"):
-            field = value.get(key)
+        for key in ("maxImages", "maxImageBytes", "maxTotalBytes", "maxFiles", "maxFileBytes"):
+            field = value.get(key, 0)
             if type(field) is not int or field < 0:
                 raise ValueError("'display' limits must be non-negative integers")
             fields.append(field)
@@ -64,6 +67,7 @@ class Display:
         self._bytes = 0
         self._over_count = 0
         self._notes: list[str] = []
+        self._out = OutFolder()
 
     def begin(self, cell_id: int, limits: Limits) -> None:
         with self._lock:
@@ -76,6 +80,14 @@ class Display:
         under the interrupter, so a timeout can stop a slow render), then the notice."""
         try:
             self.show_figures()
+            limits = self._limits
+            self._out.collect(
+                limits.max_files,
+                limits.max_file_bytes,
+                self._send_file,
+                lambda mime, data, name: self._emit(_bytes_renderer(mime, data), name),
+                self._note,
+            )
         finally:
             self._send_notice()
             with self._lock:
@@ -141,6 +153,15 @@ class Display:
         encoded = base64.b64encode(data)
         head = b'{"type":"image","id":%d,"mimeType":"%s","data":"' % (cell, mime.encode())
         self._channel.send_line(head + encoded + b'"}\n')
+
+    def _send_file(self, relative: str, mime: str, data: bytes) -> None:
+        cell = self._running()
+        if cell is not None:
+            self._channel.send_line(artifact_line(cell, relative, mime, data))
+
+    def _note(self, message: str) -> None:
+        with self._lock:
+            self._notes.append(message)
 
     def _running(self) -> int | None:
         return self._cell
@@ -271,6 +292,10 @@ def install(display: Display) -> None:
     import os
 
     os.environ["MPLBACKEND"] = "module://mcp_sandbox.mpl_backend"
+    try:  # where files to return go (artifacts.py); only inside the sandbox's /workspace
+        os.mkdir(OUT_DIR)
+    except OSError:
+        pass
     sys.meta_path.insert(0, _AfterImport({"PIL.Image": _patch_pil}))
 
 

@@ -93,6 +93,15 @@ export const imageFrameSchema = z.object({
   data: z.string(),
 });
 
+/** A file the cell wrote under /workspace/out (docs/protocol.md, "Files out"). */
+export const artifactFrameSchema = z.object({
+  type: z.literal('artifact'),
+  id: executionId,
+  path: z.string().max(1024),
+  mimeType: z.string().max(128),
+  data: z.string(),
+});
+
 /** What the sandbox dropped or shrank of a cell's images, said to the agent. */
 export const noticeFrameSchema = z.object({
   type: z.literal('notice'),
@@ -131,6 +140,7 @@ export const sandboxFrameSchema = z.discriminatedUnion('type', [
   logFrameSchema,
   imageFrameSchema,
   noticeFrameSchema,
+  artifactFrameSchema,
 ]);
 export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
@@ -139,6 +149,7 @@ export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 export type LogFrame = z.infer<typeof logFrameSchema>;
 export type ImageFrame = z.infer<typeof imageFrameSchema>;
+export type ArtifactFrame = z.infer<typeof artifactFrameSchema>;
 
 /** A cell's image limits, sent in its `execute` frame (the host checks them again). */
 export interface DisplayLimits {
@@ -146,6 +157,9 @@ export interface DisplayLimits {
   maxImageBytes: number;
   /** Decoded bytes of all the cell's images together. */
   maxTotalBytes: number;
+  /** Files returned from /workspace/out per call (0: the folder is not looked at). */
+  maxFiles?: number;
+  maxFileBytes?: number;
 }
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
 import { integer } from './env-values.js';
@@ -36,6 +38,8 @@ export const displayEnvShape = {
       }
       return bytes;
     }),
+  MCP_BRIDGE_ARTIFACTS_MB: integer(16, 1_048_576).default(256),
+  MCP_BRIDGE_ARTIFACTS_DIR: z.string().trim().min(1).optional(),
   MCP_BRIDGE_STRUCTURED: z
     .string()
     .trim()
@@ -54,6 +58,10 @@ export interface DisplayConfig {
   imageMaxBytes: number;
   /** MCP_BRIDGE_STRUCTURED (docs/clients.md). */
   structured: StructuredMode;
+  /** MCP_BRIDGE_ARTIFACTS_MB: the host copies of returned files, oldest evicted past it. */
+  artifactsQuotaBytes: number;
+  /** MCP_BRIDGE_ARTIFACTS_DIR: a folder where each returned file is also written. */
+  artifactsDir: string | undefined;
 }
 
 export function displayConfig(e: DisplayEnv): DisplayConfig {
@@ -61,5 +69,13 @@ export function displayConfig(e: DisplayEnv): DisplayConfig {
     imagesPerCall: e.MCP_BRIDGE_IMAGES_PER_CALL,
     imageMaxBytes: e.MCP_BRIDGE_IMAGE_MAX_BYTES,
     structured: e.MCP_BRIDGE_STRUCTURED,
+    artifactsQuotaBytes: e.MCP_BRIDGE_ARTIFACTS_MB * 1024 * 1024,
+    artifactsDir: e.MCP_BRIDGE_ARTIFACTS_DIR ? resolveHome(e.MCP_BRIDGE_ARTIFACTS_DIR) : undefined,
   };
+}
+
+function resolveHome(value: string): string {
+  if (value === '~') return os.homedir();
+  if (value.startsWith('~/')) return path.join(os.homedir(), value.slice(2));
+  return path.resolve(value);
 }

@@ -1,6 +1,12 @@
-import type { CallToolResult, ImageContent } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  EmbeddedResource,
+  ImageContent,
+  ResourceLink,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { StructuredMode } from '../config/display-env.js';
 import type { CellImage, DisplayOutput } from '../session/display-collector.js';
+import type { StoredArtifact } from '../state/artifact-store.js';
 import type { RunPayload } from './payload.js';
 import { renderResult, type OutputMode } from './render.js';
 import { MAX_RESULT_BYTES } from './result-size.js';
@@ -18,8 +24,10 @@ export function renderRichResult(
   payload: RunPayload,
   display: DisplayOutput | undefined,
   mode: OutputMode,
+  files: StoredArtifact[] = [],
+  fileNotices: string[] = [],
 ): CallToolResult {
-  const blocks: ImageContent[] = [];
+  const blocks: (ImageContent | ResourceLink | EmbeddedResource)[] = [];
   let imageBytes = 0;
   let dropped = 0;
   for (const image of display?.images ?? []) {
@@ -32,7 +40,18 @@ export function renderRichResult(
     blocks.push(block);
     imageBytes += size;
   }
-  const notices = [...(payload.notices ?? []), ...(display?.notices ?? [])];
+  // Files: a link each (the bytes are one resources/read away), small text embedded too.
+  for (const file of files) {
+    const fileBlocks = fileBlocksOf(file);
+    const size = fileBlocks.reduce(
+      (sum, block) => sum + Buffer.byteLength(JSON.stringify(block)) + 1,
+      0,
+    );
+    if (imageBytes + size > MAX_RESULT_BYTES - MIN_TEXT_BYTES) continue;
+    blocks.push(...fileBlocks);
+    imageBytes += size;
+  }
+  const notices = [...(payload.notices ?? []), ...(display?.notices ?? []), ...fileNotices];
   if (dropped > 0) {
     notices.push(
       `${dropped} image${dropped === 1 ? '' : 's'} dropped: a result is at most ${MAX_RESULT_BYTES.toLocaleString('en-US')} bytes of JSON`,
@@ -44,6 +63,22 @@ export function renderRichResult(
   const result = renderResult(shown, mode, MAX_RESULT_BYTES - imageBytes);
   if (blocks.length > 0) result.content = [...result.content, ...blocks];
   return result;
+}
+
+function fileBlocksOf(file: StoredArtifact): (ResourceLink | EmbeddedResource)[] {
+  const link: ResourceLink = {
+    type: 'resource_link',
+    uri: file.uri,
+    name: file.name,
+    mimeType: file.mimeType,
+    size: file.size,
+  };
+  if (file.text === undefined) return [link];
+  const embedded: EmbeddedResource = {
+    type: 'resource',
+    resource: { uri: file.uri, mimeType: file.mimeType, text: file.text },
+  };
+  return [link, embedded];
 }
 
 function imageBlock(image: CellImage): ImageContent {

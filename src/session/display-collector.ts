@@ -1,4 +1,5 @@
-import type { DisplayLimits, ImageFrame } from '../channel/frames.js';
+import type { ArtifactFrame, DisplayLimits, ImageFrame } from '../channel/frames.js';
+import { ArtifactCollector, type CellArtifact } from './artifact-collector.js';
 import { MAX_IMAGES_TOTAL_BYTES, type DisplayConfig } from '../config/display-env.js';
 
 /** An image a cell returned, as it goes into the tool result (MCP image content). */
@@ -14,6 +15,8 @@ export interface CellImage {
 export interface DisplayOutput {
   images: CellImage[];
   notices: string[];
+  /** Files from /workspace/out (absent: none). */
+  artifacts?: CellArtifact[];
 }
 
 /** No images: the bridge's own cells, and calls made without limits. */
@@ -25,8 +28,14 @@ export function displayLimits(config: DisplayConfig): DisplayLimits {
     maxImages: config.imagesPerCall,
     maxImageBytes: config.imageMaxBytes,
     maxTotalBytes: MAX_IMAGES_TOTAL_BYTES,
+    maxFiles: MAX_FILES_PER_CALL,
+    maxFileBytes: MAX_FILE_BYTES,
   };
 }
+
+/** Files out per call; each fits one channel line (4 MiB) as base64. */
+export const MAX_FILES_PER_CALL = 32;
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 const MAX_NOTICES = 8;
 const MAX_NOTICE_CHARS = 500;
@@ -57,9 +66,15 @@ export class DisplayCollector {
   readonly #refused = { count: 0, size: 0, invalid: 0 };
   readonly #notices: string[] = [];
   #noticesDropped = 0;
+  readonly #files: ArtifactCollector;
 
   constructor(limits: DisplayLimits) {
     this.#limits = limits;
+    this.#files = new ArtifactCollector(limits.maxFiles ?? 0, limits.maxFileBytes ?? 0);
+  }
+
+  addArtifact(frame: ArtifactFrame): void {
+    this.#files.add(frame);
   }
 
   addImage(frame: ImageFrame): void {
@@ -116,7 +131,13 @@ export class DisplayCollector {
     if (invalid > 0) {
       notices.push(`${invalid} image${plural(invalid)} dropped: not valid base64 PNG or JPEG data`);
     }
-    return { images: [...this.#images], notices };
+    const files = this.#files.result();
+    notices.push(...files.notices);
+    return {
+      images: [...this.#images],
+      notices,
+      ...(files.artifacts.length > 0 ? { artifacts: files.artifacts } : {}),
+    };
   }
 }
 

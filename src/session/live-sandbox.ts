@@ -205,6 +205,9 @@ export class LiveSandbox {
         // Bounded per cell before anything is decoded; other cells' frames are dropped.
         if (current?.id === frame.id) current.display.addImage(frame);
         return;
+      case 'artifact':
+        if (current?.id === frame.id) current.display.addArtifact(frame);
+        return;
       case 'notice':
         if (current?.id === frame.id) current.display.addNotice(frame.message);
         return;

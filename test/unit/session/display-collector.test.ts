@@ -110,10 +110,19 @@ describe('base64Bytes and displayLimits', () => {
   });
 
   it('takes the configured count and size, and a total that leaves room for text', () => {
-    expect(displayLimits({ imagesPerCall: 3, imageMaxBytes: 2048, structured: 'auto' })).toEqual({
+    const config = {
+      imagesPerCall: 3,
+      imageMaxBytes: 2048,
+      structured: 'auto' as const,
+      artifactsQuotaBytes: 1 << 20,
+      artifactsDir: undefined,
+    };
+    expect(displayLimits(config)).toEqual({
       maxImages: 3,
       maxImageBytes: 2048,
       maxTotalBytes: 4.5 * 1024 * 1024,
+      maxFiles: 32,
+      maxFileBytes: 2 * 1024 * 1024,
     });
   });
 });
