@@ -25,6 +25,11 @@ table); \`Image.show()\` works too. At most N images per call (the operator's
 downscaled; a \`notice:\` line says what was shrunk or dropped. Close figures you do not
 want returned (\`plt.close(fig)\`).
 
+**Files out.** Files you write under \`/workspace/out/\` (or pass to
+\`runtime.save_artifact(name, bytes_or_text_or_path)\`) come back at the end of the call:
+images as images, other files as resource links (small text files inline too), up to 32
+files of 2 MiB per call; the user can open them. Only new or changed files are returned.
+
 **Discover** (no server needs to be loaded):
 - \`from mcp import runtime\`
 - \`runtime.discovered_servers()\` names every configured server
