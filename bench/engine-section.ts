@@ -14,6 +14,7 @@ import {
   type WarmFigures,
 } from './bridge-bench.js';
 import { managedContainers, type BenchEngine } from './engines.js';
+import { figureCalls, type FigureFigures } from './figures-bench.js';
 import { cpuTimes, cpuUsage } from './proc-status.js';
 import { proxy } from './proxy-section.js';
 import type { EngineFigures, PerCallFigures } from './run-python-figures.js';
@@ -57,6 +58,7 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
   let warm: WarmFigures;
   let rate: ThroughputFigures;
   let flood: FloodFigures;
+  let figures: FigureFigures | { error: string };
   try {
     warm = await warmRoundTrips(
       bridge,
@@ -104,6 +106,23 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     log(
       `    print(1) right after: ${ms(flood.afterFloodCallMs)} (${flood.afterFloodOk ? 'ok' : 'WRONG RESULT'})`,
     );
+
+    try {
+      figures = await figureCalls(bridge, SETTINGS.figureCalls, failures);
+      log(`\nfigures: one 800×600 matplotlib figure per call, warm, pyplot imported:`);
+      log(`    call → result: ${describeSummary(figures.figure)}`);
+      log(
+        `    returned: PNG ${figures.pngBytes.toLocaleString('en-US')} bytes,` +
+          ` result ${figures.resultBytes.toLocaleString('en-US')} bytes of JSON`,
+      );
+      log(`    \`pass\` before matplotlib was imported: ${describeSummary(figures.passBefore)}`);
+      log(
+        `    \`pass\` after pyplot was imported:      ${describeSummary(figures.passAfterPyplot)}`,
+      );
+    } catch (error: unknown) {
+      log(`\nfigures: could not measure: ${errorText(error)}`);
+      figures = { error: errorText(error) };
+    }
   } finally {
     await bridge.close();
   }
@@ -215,6 +234,7 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     warm,
     throughput: rate,
     flood,
+    figures,
     proxy: proxyFigures,
     cancel,
     soak: soakFigures,

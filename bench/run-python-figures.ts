@@ -1,5 +1,6 @@
 import type { CancelFigures } from './cancel-bench.js';
 import type { ColdFigures, FloodFigures, ThroughputFigures, WarmFigures } from './bridge-bench.js';
+import type { FigureFigures } from './figures-bench.js';
 import type { DirectFigures, ProxiedFigures, ToolsListFigures } from './proxy-bench.js';
 import type { SearchRecall } from './search-recall.js';
 import type { SoakFigures } from './soak-bench.js';
@@ -55,6 +56,8 @@ export interface EngineFigures {
   warm: WarmFigures;
   throughput: ThroughputFigures;
   flood: FloodFigures;
+  /** One 800×600 figure per warm call; `pass` before and after pyplot is loaded. */
+  figures: FigureFigures | { error: string };
   /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
   proxy: ProxyFigures | { error: string };
   /** Cancel → next result (bench/cancel-bench.ts). */

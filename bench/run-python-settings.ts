@@ -7,6 +7,8 @@ export const SETTINGS = {
   warmBlocks: 5,
   mcpPings: 200,
   throughputSeconds: 2,
+  /** Warm calls drawing one 800×600 figure each (figures-bench.ts); 5× as many `pass`. */
+  figureCalls: 20,
   baselineRuns: 20,
   baselineWarmup: 1,
   podmanCliRuns: 5,

@@ -25,6 +25,7 @@ import { sandboxStoreMount } from './packages/package-store.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { CAPABILITY_SUMMARY } from './server/capabilities.js';
+import { ArtifactStore } from './state/artifact-store.js';
 import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
@@ -93,10 +94,19 @@ export class BridgeApp {
     // Owner of this process's history records: the sandbox reads only these.
     const sessionId = randomUUID();
     const history = this.#history;
+    // Files the calls return (/workspace/out): kept on the host, read back as resources.
+    const artifacts = new ArtifactStore({
+      stateDir: config.stateDir,
+      session: sessionId,
+      quotaBytes: config.display.artifactsQuotaBytes,
+      copyDir: config.display.artifactsDir,
+      logger: logger.child({ component: 'artifacts' }),
+    });
     this.server = createMcpServer({
       config,
       session: this.session,
       sessionId,
+      artifacts,
       history: this.#history,
       packages,
       servers: {

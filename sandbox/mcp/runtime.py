@@ -44,7 +44,7 @@ __all__ = [
     "list_loaded_server_metadata", "list_packages",
     "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
     "progress",
-    "query_tool_docs", "query_tool_docs_sync", "save_tool", "search_tool_docs",
+    "query_tool_docs", "query_tool_docs_sync", "save_artifact", "save_tool", "search_tool_docs",
     "search_tool_docs_sync",
 ]  # fmt: skip
 
@@ -228,3 +228,30 @@ def _docs(answer: Frame, server: str, tool: str | None) -> Any:
 def _result(answer: Frame) -> ToolResult:
     result = answer.get("result")
     return ToolResult(result if isinstance(result, dict) else {})
+
+
+def save_artifact(name: str, data_or_path: object) -> str:
+    """Returns a file with this call's result: writes it to /workspace/out/<name>, which
+    the bridge hands back at the end of the call (an image as an image, any other file as
+    a resource link). `data_or_path`: bytes, text (written as UTF-8), or a path
+    (`pathlib.Path`) of a file to copy. Returns the path written."""
+    import os
+    import shutil
+
+    out = "/workspace/out"
+    parts = [part for part in str(name).split("/") if part]
+    if not parts or any(part in (".", "..") for part in parts):
+        raise ValueError(f"artifact name must be a relative path inside {out}: {name!r}")
+    target = os.path.join(out, *parts)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if isinstance(data_or_path, os.PathLike):
+        shutil.copyfile(data_or_path, target)
+    elif isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        with open(target, "wb") as file:
+            file.write(data_or_path)
+    elif isinstance(data_or_path, str):
+        with open(target, "w", encoding="utf-8") as file:
+            file.write(data_or_path)
+    else:
+        raise TypeError("data_or_path must be bytes, str or a pathlib.Path")
+    return target

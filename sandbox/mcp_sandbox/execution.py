@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .coroutines import CoroutineCells
+from .display import Display, Limits
 from .interrupts import Interrupter
 from .output import OutputCapture
 from .protocol import Frame, positive_int
@@ -34,6 +35,7 @@ class Cell(NamedTuple):
     # handed this tuple, cannot end its call early by writing one (code that digs it out
     # of the runner's memory can: docs/protocol.md, "Limits and trust").
     done_token: str = ""
+    display: Limits = Limits()
 
     @classmethod
     def from_frame(cls, frame: Frame, warn: Warn) -> Cell:
@@ -50,7 +52,8 @@ class Cell(NamedTuple):
             raise ValueError(f"'doneToken' must be a string of at most {MAX_TOKEN_CHARS} chars")
         cell_id = positive_int(frame, "id")
         servers = parse_servers(frame.get("servers"), lambda m: warn(f"execute {cell_id}: {m}"))
-        return cls(cell_id, code, budget, servers, token)
+        display = Limits.from_frame(frame.get("display"))
+        return cls(cell_id, code, budget, servers, token, display)
 
 
 # Prepares the namespace for a cell (MCP proxies); runs before the cell, outside it.
@@ -66,8 +69,10 @@ class Executor:
         interrupter: Interrupter,
         reaper: Reaper,
         before_cell: BeforeCell | None = None,
+        display: Display | None = None,
     ) -> None:
         self._capture = capture
+        self._display = display
         self._before_cell = before_cell
         self._interrupter = interrupter
         self._reaper = reaper
@@ -83,6 +88,8 @@ class Executor:
     def run(self, cell: Cell) -> Frame:
         """Runs one cell and returns its `done` frame, sent after all its output."""
         self._capture.begin(cell.id, cell.max_output_chars)
+        if self._display is not None:
+            self._display.begin(cell.id, cell.display)
         os.dup2(self._devnull, 0)
         sys.stdin = self._stdin
         self._interrupter.install()
@@ -99,6 +106,8 @@ class Executor:
             self._interrupter.call_user(lambda: self._execute(cell.code, filename))
         except BaseException as raised:
             error = raised
+        if self._display is not None and os.getpid() == self._runner_pid:
+            error = self._show_figures(error)
         duration_ms = (time.perf_counter() - started) * 1000
         if os.getpid() != self._runner_pid:
             # A process forked by user code finished the cell: it is not the runner.
@@ -124,6 +133,19 @@ class Executor:
             "dropped": dropped,
             "durationMs": round(duration_ms, 3),
         }
+
+    def _show_figures(self, error: BaseException | None) -> BaseException | None:
+        """The figures the cell left open become its images, even after an exception.
+        Under the interrupter: a slow render meets the call's timeout like user code."""
+        display = self._display
+        assert display is not None
+        try:
+            self._interrupter.call_user(display.end)
+        except KeyboardInterrupt as raised:
+            return error or raised
+        except Exception as failed:  # a figure that cannot draw: say so, keep the outcome
+            self._capture.stderr().write(f"[sandbox] could not show figures: {failed!r}\n")
+        return error
 
     def _prepare(self, cell: Cell) -> None:
         if self._before_cell is None:

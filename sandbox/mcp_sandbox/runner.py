@@ -8,6 +8,7 @@ import sys
 import warnings
 from typing import BinaryIO
 
+from .display import Display, install as install_display
 from .execution import Cell, Executor
 from .facts import gather_facts
 from .interrupts import Interrupter
@@ -36,7 +37,9 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     interrupter = Interrupter(protected=[write_all.__code__])
     calls = PendingCalls(channel)  # mcp.runtime's requests; rpc_response frames resolve them
     connect_mcp(calls, ProgressSender(channel, calls.running_cell))
-    executor = Executor(capture, interrupter, reaper, before_cell=install_servers)
+    display = Display(channel)
+    install_display(display)  # display(), plt.show(), Image.show(): images of the call
+    executor = Executor(capture, interrupter, reaper, before_cell=install_servers, display=display)
     cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
 
     def on_eof() -> None:

@@ -80,6 +80,35 @@ export const doneFrameSchema = z.object({
   durationMs: z.number().nonnegative(),
 });
 
+/**
+ * An image of a cell (docs/protocol.md, "Images"): base64 in a JSON line, so binary data
+ * never takes the stdout text path. Only the shape is checked here; what may be kept of
+ * it (count, size, alphabet, kind) is decided per cell (src/session/display-collector.ts)
+ * before anything is decoded.
+ */
+export const imageFrameSchema = z.object({
+  type: z.literal('image'),
+  id: executionId,
+  mimeType: z.string().max(128),
+  data: z.string(),
+});
+
+/** A file the cell wrote under /workspace/out (docs/protocol.md, "Files out"). */
+export const artifactFrameSchema = z.object({
+  type: z.literal('artifact'),
+  id: executionId,
+  path: z.string().max(1024),
+  mimeType: z.string().max(128),
+  data: z.string(),
+});
+
+/** What the sandbox dropped or shrank of a cell's images, said to the agent. */
+export const noticeFrameSchema = z.object({
+  type: z.literal('notice'),
+  id: executionId,
+  message: z.string().max(16_384),
+});
+
 export const exitedFrameSchema = z.object({
   type: z.literal('exited'),
   nonce: z.string().max(128),
@@ -125,6 +154,9 @@ export const sandboxFrameSchema = z.discriminatedUnion('type', [
   rpcRequestFrameSchema,
   logFrameSchema,
   progressFrameSchema,
+  imageFrameSchema,
+  noticeFrameSchema,
+  artifactFrameSchema,
 ]);
 export type SandboxFrame = z.infer<typeof sandboxFrameSchema>;
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
@@ -133,6 +165,19 @@ export type ExitedFrame = z.infer<typeof exitedFrameSchema>;
 export type RpcRequestFrame = z.infer<typeof rpcRequestFrameSchema>;
 export type LogFrame = z.infer<typeof logFrameSchema>;
 export type ProgressFrame = z.infer<typeof progressFrameSchema>;
+export type ImageFrame = z.infer<typeof imageFrameSchema>;
+export type ArtifactFrame = z.infer<typeof artifactFrameSchema>;
+
+/** A cell's image limits, sent in its `execute` frame (the host checks them again). */
+export interface DisplayLimits {
+  maxImages: number;
+  maxImageBytes: number;
+  /** Decoded bytes of all the cell's images together. */
+  maxTotalBytes: number;
+  /** Files returned from /workspace/out per call (0: the folder is not looked at). */
+  maxFiles?: number;
+  maxFileBytes?: number;
+}
 
 /** Host → sandbox frames. Built by us, so plain types suffice. */
 export interface SandboxModule {
@@ -169,6 +214,8 @@ export type HostFrame =
       code: string;
       maxOutputChars: number;
       servers?: ExecuteServer[];
+      /** Absent: the cell's images are not wanted (the bridge's own cells). */
+      display?: DisplayLimits;
     }
   | { type: 'interrupt'; id: number }
   | { type: 'rpc_response'; id: number; success: true; payload: Record<string, unknown> }

@@ -13,6 +13,7 @@ import {
   type PackagesConfig,
 } from './executor-env.js';
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
+import { displayConfig, displayEnvShape, type DisplayConfig } from './display-env.js';
 
 /**
  * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
@@ -140,6 +141,7 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().trim().min(1).optional(),
   CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
+  ...displayEnvShape,
 });
 
 /** An engine address the user set; when present it is the only one the bridge uses. */
@@ -181,6 +183,8 @@ export interface BridgeConfig {
   ociRuntime: OciRuntime | undefined;
   executor: ExecutorConfig;
   packages: PackagesConfig;
+  /** Images per call, their size, structuredContent (src/config/display-env.ts). */
+  display: DisplayConfig;
 }
 
 /** Reads the bridge's settings from `env`; throws ConfigError naming every bad variable. */
@@ -231,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     executor: executorConfig(e),
     packages: packagesConfig(e),
+    display: displayConfig(e),
   };
 }
 

@@ -16,6 +16,20 @@ starts empty again.
 empty. An uncaught exception gives its traceback and status error; \`sys.exit(n)\` gives exit
 code n; the session survives both.
 
+**Figures and images.** matplotlib figures come back as images (PNG) after the text: every
+figure still open at the end of a call, and each \`plt.show()\`, is returned and closed
+(Agg backend; no \`plt.ion()\` needed). \`display(obj)\` returns PIL images and objects
+with \`_repr_png_\`/\`_repr_jpeg_\` as images and prints anything else (a DataFrame's
+table); \`Image.show()\` works too. At most N images per call (the operator's
+\`MCP_BRIDGE_IMAGES_PER_CALL\`, 8 by default), each at most about 1 MB: larger ones are
+downscaled; a \`notice:\` line says what was shrunk or dropped. Close figures you do not
+want returned (\`plt.close(fig)\`).
+
+**Files out.** Files you write under \`/workspace/out/\` (or pass to
+\`runtime.save_artifact(name, bytes_or_text_or_path)\`) come back at the end of the call:
+images as images, other files as resource links (small text files inline too), up to 32
+files of 2 MiB per call; the user can open them. Only new or changed files are returned.
+
 **Discover** (no server needs to be loaded):
 - \`from mcp import runtime\`
 - \`runtime.discovered_servers()\` names every configured server

@@ -13,8 +13,10 @@ import { executorTools, isExecutorTool } from './executor/definitions.js';
 import { callExecutorTool, type HistoryReader } from './executor/handlers.js';
 import { progressReporterFor } from './progress-reporter.js';
 import { renderResult } from './render.js';
+import { applyStructuredMode } from './rich-result.js';
 import { handleRunPython, type RunPythonDependencies } from './run-python-handler.js';
 import { RUN_PYTHON, runPythonTool } from './run-python-tool.js';
+import type { ArtifactStore } from '../state/artifact-store.js';
 
 export const SERVER_NAME = 'mcp-server-code-execution-mode';
 
@@ -55,7 +57,15 @@ export function createMcpServer(deps: McpServerDependencies): Server {
       );
       const control = { signal: extra.signal, observer: reporter };
       try {
-        if (name === RUN_PYTHON) return await handleRunPython(args, deps, control);
+        if (name === RUN_PYTHON) {
+          // The executor toolset keeps its JSON shapes; run_python follows MCP_BRIDGE_STRUCTURED.
+          const client = server.getClientVersion()?.name;
+          return applyStructuredMode(
+            await handleRunPython(args, deps, control),
+            config.display.structured,
+            client,
+          );
+        }
         if (executorEnabled && isExecutorTool(name)) {
           return await callExecutorTool(name, args, deps, control);
         }
@@ -71,6 +81,12 @@ export function createMcpServer(deps: McpServerDependencies): Server {
 
   server.setRequestHandler(ListResourcesRequestSchema, () => ({
     resources: [
+      ...(deps.artifacts?.list() ?? []).map((file) => ({
+        uri: file.uri,
+        name: file.name,
+        mimeType: file.mimeType,
+        size: file.size,
+      })),
       {
         uri: CAPABILITIES_URI,
         name: 'capabilities',
@@ -83,6 +99,8 @@ export function createMcpServer(deps: McpServerDependencies): Server {
   }));
 
   server.setRequestHandler(ReadResourceRequestSchema, (request) => {
+    const { uri } = request.params;
+    if (uri.startsWith('artifact://')) return readArtifact(deps.artifacts, uri);
     if (request.params.uri !== CAPABILITIES_URI) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${request.params.uri}`);
     }
@@ -92,4 +110,25 @@ export function createMcpServer(deps: McpServerDependencies): Server {
   });
 
   return server;
+}
+
+/** A returned file's bytes: text for text files that are UTF-8, base64 otherwise. */
+function readArtifact(store: ArtifactStore | undefined, uri: string) {
+  const found = store?.read(uri);
+  if (!found) {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Unknown resource: ${uri} (files returned by run_python are kept while this bridge runs, until MCP_BRIDGE_ARTIFACTS_MB evicts them)`,
+    );
+  }
+  const { artifact, bytes } = found;
+  const text = bytes.toString('utf8');
+  const textual = artifact.mimeType.startsWith('text/') || artifact.mimeType === 'application/json';
+  return {
+    contents: [
+      textual && Buffer.from(text, 'utf8').equals(bytes)
+        ? { uri, mimeType: artifact.mimeType, text }
+        : { uri, mimeType: artifact.mimeType, blob: bytes.toString('base64') },
+    ],
+  };
 }

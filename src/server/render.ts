@@ -1,7 +1,7 @@
 import { encode } from '@toon-format/toon';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { outputLines, trimPayload, type RunPayload } from './payload.js';
-import { renderWithinLimit } from './result-size.js';
+import { MAX_RESULT_BYTES, renderWithinLimit } from './result-size.js';
 
 export type OutputMode = 'compact' | 'toon';
 
@@ -10,20 +10,27 @@ export type OutputMode = 'compact' | 'toon';
  * Security: the sandbox decides what its output is made of; the output is cut further
  * when the result would not fit in one message a client accepts (result-size.ts).
  */
-export function renderResult(payload: RunPayload, mode: OutputMode): CallToolResult {
+export function renderResult(
+  payload: RunPayload,
+  mode: OutputMode,
+  maxBytes = MAX_RESULT_BYTES,
+): CallToolResult {
   const texts = {
     stdout: (payload.stdout ?? []).join('\n'),
     stderr: (payload.stderr ?? []).join('\n'),
   };
-  return renderWithinLimit(texts, (kept) =>
-    renderPayload(
-      {
-        ...payload,
-        stdout: kept.stdout === texts.stdout ? payload.stdout : outputLines(kept.stdout),
-        stderr: kept.stderr === texts.stderr ? payload.stderr : outputLines(kept.stderr),
-      },
-      mode,
-    ),
+  return renderWithinLimit(
+    texts,
+    (kept) =>
+      renderPayload(
+        {
+          ...payload,
+          stdout: kept.stdout === texts.stdout ? payload.stdout : outputLines(kept.stdout),
+          stderr: kept.stderr === texts.stderr ? payload.stderr : outputLines(kept.stderr),
+        },
+        mode,
+      ),
+    maxBytes,
   );
 }
 

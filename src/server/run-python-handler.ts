@@ -8,6 +8,8 @@ import { installMissingImports, type DependencyInstaller } from './dependencies.
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
 import { renderResult } from './render.js';
 import { reportToPayload, sandboxErrorPayload } from './report-payload.js';
+import { renderRichResult } from './rich-result.js';
+import type { ArtifactStore } from '../state/artifact-store.js';
 import { parseRunPythonArgs } from './run-python-args.js';
 
 /** The configured MCP servers, as run_python needs them. */
@@ -24,6 +26,8 @@ export interface RunPythonDependencies {
   servers: ServerAccess;
   history: HistoryWriter | undefined;
   packages: DependencyInstaller | undefined;
+  /** Where returned files are kept (resources); absent: files are not returned. */
+  artifacts?: ArtifactStore | undefined;
   logger: Logger;
 }
 
@@ -66,7 +70,15 @@ export async function handleRunPython(
     const payload = reportToPayload(report, { timeoutSeconds, servers });
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
-    return renderResult(payload, config.outputMode);
+    const files = report.display?.artifacts ?? [];
+    const kept = files.length > 0 && deps.artifacts ? deps.artifacts.save(files) : undefined;
+    return renderRichResult(
+      payload,
+      report.display,
+      config.outputMode,
+      kept?.stored,
+      kept?.notices,
+    );
   } catch (error: unknown) {
     if (!(error instanceof BridgeError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');

@@ -1,4 +1,5 @@
-import type { ExecuteServer, ProgressFrame } from '../channel/frames.js';
+import type { DisplayLimits, ExecuteServer, ProgressFrame } from '../channel/frames.js';
+import type { DisplayOutput } from './display-collector.js';
 import type { RpcHandler } from './rpc-gate.js';
 
 /** One cell to run, as LiveSandbox.execute takes it. */
@@ -16,6 +17,8 @@ export interface ExecutionRequest {
   signal?: AbortSignal;
   /** Told what the cell does while it runs (progress notifications, src/server/). */
   observer?: ExecutionObserver;
+  /** The cell's image limits; absent: its images are dropped (the bridge's own cells). */
+  display?: DisplayLimits;
 }
 
 /** Watches one cell while it runs; every method is optional and must not throw. */
@@ -38,4 +41,6 @@ export interface ExecutionResult {
   /** Set when the sandbox, and with it the session state, was lost during this call. */
   lostReason: string | undefined;
   outOfMemory: boolean;
+  /** The images the cell returned and what was said about them; absent: none. */
+  display?: DisplayOutput;
 }

@@ -143,6 +143,7 @@ export class LiveSandbox {
         gate,
         settle,
         request.observer,
+        request.display,
       );
       this.#current = execution;
       execution.after(request.timeoutMs, () => this.#interrupt(execution, 'timeout'));
@@ -150,7 +151,7 @@ export class LiveSandbox {
         whenAborted(request.signal, () => this.#interrupt(execution, 'cancelled')),
       );
       request.observer?.started?.();
-      const { code, maxOutputChars, servers } = request;
+      const { code, maxOutputChars, servers, display } = request;
       this.#send({
         type: 'execute',
         id,
@@ -158,6 +159,7 @@ export class LiveSandbox {
         code,
         maxOutputChars,
         ...(servers?.length ? { servers } : {}),
+        ...(display ? { display } : {}),
       });
     });
   }
@@ -230,6 +232,16 @@ export class LiveSandbox {
         return;
       case 'rpc_request':
         this.#answerRpc(current, frame);
+        return;
+      case 'image':
+        // Bounded per cell before anything is decoded; other cells' frames are dropped.
+        if (current?.id === frame.id) current.display.addImage(frame);
+        return;
+      case 'artifact':
+        if (current?.id === frame.id) current.display.addArtifact(frame);
+        return;
+      case 'notice':
+        if (current?.id === frame.id) current.display.addNotice(frame.message);
         return;
       case 'log':
         this.#log.frame(frame);

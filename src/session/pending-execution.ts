@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DoneFrame } from '../channel/frames.js';
+import type { DisplayLimits, DoneFrame } from '../channel/frames.js';
 import type { StopReason } from './cancellation.js';
+import { DisplayCollector, NO_IMAGES } from './display-collector.js';
 import type { ExecutionObserver, ExecutionResult } from './execution.js';
 import { OutputCollector } from './output-collector.js';
 import type { RpcGate } from './rpc-gate.js';
@@ -14,6 +15,8 @@ export class PendingExecution {
   readonly doneToken = randomBytes(16).toString('hex');
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
+  /** The cell's images (within its limits) and notices about them. */
+  readonly display: DisplayCollector;
   readonly startedAt = performance.now();
   /** Set when the bridge interrupted the cell: past its timeout, or cancelled by the client. */
   stopReason: StopReason | undefined;
@@ -32,12 +35,14 @@ export class PendingExecution {
     rpc: RpcGate,
     settle: (result: ExecutionResult) => void,
     observer?: ExecutionObserver,
+    display: DisplayLimits = NO_IMAGES,
   ) {
     this.id = id;
     this.observer = observer;
     this.rpc = rpc;
     this.stdout = new OutputCollector(maxOutputChars);
     this.stderr = new OutputCollector(maxOutputChars);
+    this.display = new DisplayCollector(display);
     this.#settle = settle;
   }
 
@@ -70,6 +75,7 @@ export class PendingExecution {
       ...ending,
       stdout: this.stdout.text(dropped?.stdout),
       stderr: this.stderr.text(dropped?.stderr),
+      display: this.display.result(),
     });
   }
 

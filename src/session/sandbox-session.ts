@@ -7,6 +7,7 @@ import { QueueFullError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SandboxSources } from './boot-modules.js';
 import { cancelledBeforeStart, cancelledStateLostNotice } from './cancellation.js';
+import { displayLimits } from './display-collector.js';
 import {
   LiveSandbox,
   type ExecutionRequest,
@@ -147,6 +148,8 @@ export class SandboxSession {
         timeoutMs: timeoutSeconds * 1000,
         maxOutputChars: this.#deps.config.outputLimitChars,
         ...mcp,
+        // The agent's calls return images; the bridge's own cells do not.
+        ...(internal ? {} : { display: displayLimits(this.#deps.config.display) }),
       });
       if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
       if (result.outcome === 'cancelled') {

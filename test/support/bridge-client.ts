@@ -50,6 +50,8 @@ export interface BridgeOptions {
   launcher?: string[];
   /** A state dir to share between bridges (kept on close); by default a fresh temp one. */
   stateDir?: string;
+  /** The client's name in `initialize` (some change what the bridge returns). */
+  clientName?: string;
 }
 
 /** What the bridge wrote to its stderr: the recent text, and how much in all. */
@@ -90,9 +92,10 @@ async function connect(
   pid: () => number | null | undefined,
   state: { stateDir: string; owned: boolean },
   stderr: StderrRecord,
+  clientName = 'bridge-e2e',
 ): Promise<BridgeHandle> {
   const { stateDir } = state;
-  const client = new Client({ name: 'bridge-e2e', version: '0.0.0' });
+  const client = new Client({ name: clientName, version: '0.0.0' });
   await client.connect(transport);
   const bridgePid = pid();
   if (!bridgePid) throw new Error('the bridge process has no pid');
@@ -129,7 +132,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   });
   const stderr = new StderrRecord();
   transport.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk));
-  return connect(transport, () => transport.pid, state, stderr);
+  return connect(transport, () => transport.pid, state, stderr, options.clientName);
 }
 
 /**

@@ -262,7 +262,7 @@ export class SandboxProcess {
 
 /** Frames that belong to a cell's result (an `rpc_request`'s `id` is its own). */
 function isCellFrame(frame: Frame): boolean {
-  return frame.type === 'stdout' || frame.type === 'stderr' || frame.type === 'done';
+  return ['stdout', 'stderr', 'done', 'image', 'notice'].includes(String(frame.type));
 }
 
 /** Waits (up to 5 s) until `pid` is gone or a zombie; false if it still lives. */
