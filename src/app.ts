@@ -6,8 +6,14 @@ import path from 'node:path';
 import { LANE_MOUNT } from './channel/socket-lane.js';
 import type { BridgeConfig } from './config/env.js';
 import { loadServerDefinitions } from './config/servers-config.js';
-import type { EngineKind } from './container/engine-candidates.js';
+import { engineCandidates, type EngineKind } from './container/engine-candidates.js';
 import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
+import {
+  checkHostMounts,
+  hostFolderMounts,
+  protectedHostPlaces,
+  type CheckedHostMount,
+} from './container/host-mount-check.js';
 import {
   buildContainerCreateOptions,
   hardeningDefaults,
@@ -24,7 +30,7 @@ import { PackageManager } from './packages/package-manager.js';
 import { sandboxStoreMount } from './packages/package-store.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
-import { CAPABILITY_SUMMARY } from './server/capabilities.js';
+import { capabilitySummary } from './server/mounts-summary.js';
 import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
@@ -43,6 +49,9 @@ export class BridgeApp {
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    // Host folders (MCP_BRIDGE_MOUNTS) are checked before anything starts: a refused one
+    // stops startup with the variable named.
+    const mounts = checkedHostMounts(config);
     const definitions = loadServerDefinitions({
       stateDir: config.stateDir,
       serversConfigPath: config.serversConfigPath,
@@ -80,7 +89,7 @@ export class BridgeApp {
     this.session = new SandboxSession({
       config,
       logger,
-      sources: () => loadSandboxSources(sandboxData(catalog)),
+      sources: () => loadSandboxSources(sandboxData(catalog, mounts)),
       // Saved tools load as the first cell of every new sandbox (docs/protocol.md).
       startup: () => planSavedToolLoad(savedTools, logger.child({ component: 'saved-tools' })),
       connectEngine: async () => {
@@ -112,6 +121,7 @@ export class BridgeApp {
       },
       logger,
       version,
+      capabilitySummary: capabilitySummary(mounts),
     });
   }
 
@@ -169,8 +179,12 @@ export function sandboxBlueprint(
   const settings = {
     ...sandboxHardening(config, engine),
     labels: ownerLabels('sandbox'),
-    // Package installs (src/packages): the store, read-only at /packages.
-    mounts: [sandboxStoreMount(config.packages.volume)],
+    // Package installs (src/packages): the store, read-only at /packages. The user's
+    // host folders, checked again on disk for each new sandbox (a link may have moved).
+    mounts: [
+      sandboxStoreMount(config.packages.volume),
+      ...hostFolderMounts(checkedHostMounts(config)),
+    ],
     // The sandbox always asks for the configured runtime (see sandboxHardening).
     ociRuntime: config.ociRuntime,
   };
@@ -196,6 +210,31 @@ export function sandboxBlueprint(
   };
 }
 
+/**
+ * MCP_BRIDGE_MOUNTS checked on disk (src/container/host-mount-check.ts); throws
+ * ConfigError naming the variable for a refused folder.
+ */
+export function checkedHostMounts(config: BridgeConfig): CheckedHostMount[] {
+  if (config.mounts.length === 0) return [];
+  const home = os.homedir();
+  const address = config.engineAddress?.address;
+  const candidates = engineCandidates({
+    runtime: 'auto',
+    env: process.env,
+    home,
+    uid: process.getuid?.() ?? 0,
+  });
+  return checkHostMounts(config.mounts, {
+    stateDir: config.stateDir,
+    protectedPlaces: protectedHostPlaces({
+      engineSocket: address?.startsWith('unix://') ? address.slice('unix://'.length) : undefined,
+      candidates: candidates.map((candidate) => candidate.dockerHost.slice('unix://'.length)),
+      home,
+      tmpdir: os.tmpdir(),
+    }),
+  });
+}
+
 /** The socket lane's host folder (src/channel/socket-lane.ts), seen at LANE_MOUNT. */
 function laneMount(hostDir: string): SandboxMount {
   return {
@@ -205,10 +244,13 @@ function laneMount(hostDir: string): SandboxMount {
 }
 
 /** Host data the in-sandbox `mcp` package reads, fresh for each new sandbox. */
-export function sandboxData(catalog?: ServerCatalog): GeneratedModules {
+export function sandboxData(
+  catalog?: ServerCatalog,
+  mounts: readonly CheckedHostMount[] = [],
+): GeneratedModules {
   return {
     'mcp._capabilities': {
-      TEXT: CAPABILITY_SUMMARY,
+      TEXT: capabilitySummary(mounts),
       SERVERS: catalog?.names() ?? [],
       SERVER_DETAILS: catalog?.discovered() ?? [],
     },

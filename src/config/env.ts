@@ -13,6 +13,7 @@ import {
   type PackagesConfig,
 } from './executor-env.js';
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
+import { parseHostMounts, type HostMountSpec } from './host-mounts.js';
 
 /**
  * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
@@ -137,6 +138,10 @@ const envSchema = z.object({
     .pipe(z.enum(OCI_RUNTIMES))
     .optional()
     .describe("runsc: run the sandbox under gVisor; runc: the engine's runc; unset: its default"),
+  MCP_BRIDGE_MOUNTS: z
+    .string()
+    .optional()
+    .describe('Host folders for the sandbox: HOST:TARGET[:ro|:rw],… (README, "Files in")'),
   DOCKER_HOST: z.string().trim().min(1).optional(),
   CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
@@ -179,6 +184,11 @@ export interface BridgeConfig {
    * default. `runsc` runs the sandbox under gVisor, verified from inside.
    */
   ociRuntime: OciRuntime | undefined;
+  /**
+   * MCP_BRIDGE_MOUNTS as written (spelling checked); the host folders are checked on disk
+   * when the bridge starts (src/container/host-mount-check.ts).
+   */
+  mounts: HostMountSpec[];
   executor: ExecutorConfig;
   packages: PackagesConfig;
 }
@@ -229,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
     channel: e.MCP_BRIDGE_CHANNEL,
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
+    mounts: e.MCP_BRIDGE_MOUNTS ? parseHostMounts(e.MCP_BRIDGE_MOUNTS) : [],
     executor: executorConfig(e),
     packages: packagesConfig(e),
   };
