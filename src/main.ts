@@ -60,7 +60,15 @@ async function main(argv: string[]): Promise<number | undefined> {
     });
   }
 
-  const app = new BridgeApp(config, logger, packageVersion());
+  let app: BridgeApp;
+  try {
+    app = new BridgeApp(config, logger, packageVersion());
+  } catch (error: unknown) {
+    // A setting checked against the disk (MCP_BRIDGE_MOUNTS) stops startup as any other.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mcp-server-code-execution-mode: ${error.message}\n`);
+    return 2;
+  }
   let shuttingDown = false;
   const shutdown = (why: string) => {
     if (shuttingDown) return;

@@ -102,6 +102,8 @@ function checkPlace(spec: HostMountSpec, real: string, context: HostMountContext
   for (const tree of REFUSED_HOST_TREES) {
     if (isInside(real, tree) || isInside(real, realpathLoose(tree)) || isInside(spec.source, tree))
       refuse(spec, `the host folder is in ${tree}, which is never mounted${via}`);
+    if (isInside(tree, real) || isInside(realpathLoose(tree), real))
+      refuse(spec, `the host folder contains ${tree}, which is never mounted${via}`);
   }
   const state = realpathLoose(context.stateDir);
   if (isInside(real, state) || isInside(state, real))

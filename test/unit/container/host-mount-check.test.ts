@@ -77,6 +77,12 @@ describe('checkHostMounts', () => {
     ['/sys', () => [spec('/sys')], /is in \/sys/],
     ['/dev', () => [spec('/dev')], /is in \/dev/],
     ['/run', () => [spec('/run')], /is in \/run/],
+    ['/var (holding /var/run)', () => [spec('/var')], /contains \/var\/run/],
+    [
+      '/var/lib (holding the engines’ storage)',
+      () => [spec('/var/lib')],
+      /contains \/var\/lib\/docker/,
+    ],
     ['/var/run (a link to /run)', () => [spec('/var/run')], /is in \/run|is in \/var\/run/],
     ['a link to /etc', () => [spec(path.join(home, 'etc-link'))], /is in \/etc.*resolves to \/etc/],
     ['the state dir', () => [spec(stateDir)], /is in the state dir/],
