@@ -28,6 +28,7 @@ import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
 import { sandboxStoreMount } from './packages/package-store.js';
+import type { ProxiedCallAudit } from './proxy/call-audit.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { capabilitySummary } from './server/mounts-summary.js';
@@ -35,6 +36,7 @@ import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
+import { CallAuditStore } from './state/call-audit-store.js';
 import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
 import { SavedToolStore } from './state/saved-tools.js';
@@ -46,6 +48,7 @@ export class BridgeApp {
   readonly server: Server;
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
+  readonly #audit: CallAuditStore;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
@@ -77,6 +80,11 @@ export class BridgeApp {
       maxEntries: config.executor.maxHistory,
       logger: logger.child({ component: 'history' }),
     });
+    // The audit trail of proxied calls shares the history's file (src/state/call-audit-store.ts).
+    this.#audit = new CallAuditStore(this.#history, {
+      maxEntries: config.audit.maxEntries,
+      logger: logger.child({ component: 'audit' }),
+    });
     // Package installs (src/packages): the installer uses the sandbox's engine connection
     // and hardening; the store volume exists before the first sandbox mounts it.
     const engine = shareEngine(() => locateEngine(config, logger.child({ component: 'engine' })));
@@ -102,6 +110,13 @@ export class BridgeApp {
     // Owner of this process's history records: the sandbox reads only these.
     const sessionId = randomUUID();
     const history = this.#history;
+    const auditStore = this.#audit;
+    const audit: ProxiedCallAudit = {
+      storeArguments: config.audit.storeArguments,
+      bridge: sessionId,
+      record: (entry) => auditStore.record(entry),
+      ownRecent: (limit, session) => auditStore.recent(limit, { bridge: sessionId, session }),
+    };
     this.server = createMcpServer({
       config,
       session: this.session,
@@ -117,6 +132,7 @@ export class BridgeApp {
             savedTools,
             packages,
             history: { ownRecent: (limit) => history.recent(limit, { session: sessionId }) },
+            audit,
           }),
       },
       logger,
@@ -135,6 +151,7 @@ export class BridgeApp {
     this.#closing ??= (async () => {
       await Promise.all([this.session.close(), this.#upstream.close()]);
       await this.server.close();
+      this.#audit.close();
       this.#history.close();
     })();
     return this.#closing;

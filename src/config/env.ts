@@ -14,6 +14,7 @@ import {
 } from './executor-env.js';
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 import { parseHostMounts, type HostMountSpec } from './host-mounts.js';
+import { auditConfig, auditEnvShape, type AuditConfig } from './audit-env.js';
 
 /**
  * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
@@ -145,6 +146,7 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().trim().min(1).optional(),
   CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
+  ...auditEnvShape,
 });
 
 /** An engine address the user set; when present it is the only one the bridge uses. */
@@ -189,6 +191,8 @@ export interface BridgeConfig {
    * when the bridge starts (src/container/host-mount-check.ts).
    */
   mounts: HostMountSpec[];
+  /** The audit trail of proxied calls (src/state/call-audit-store.ts). */
+  audit: AuditConfig;
   executor: ExecutorConfig;
   packages: PackagesConfig;
 }
@@ -240,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     channel: e.MCP_BRIDGE_CHANNEL,
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     mounts: e.MCP_BRIDGE_MOUNTS ? parseHostMounts(e.MCP_BRIDGE_MOUNTS) : [],
+    audit: auditConfig(e),
     executor: executorConfig(e),
     packages: packagesConfig(e),
   };
