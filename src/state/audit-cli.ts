@@ -56,6 +56,8 @@ export function parseAuditArgs(args: readonly string[], now: number): AuditQuery
       continue;
     }
     const [name = option, inline] = option.split(/=(.*)/s, 2);
+    if (!['--since', '--session', '--limit'].includes(name))
+      return `Unknown option ${JSON.stringify(option)}.`;
     const value = inline ?? args[index + 1];
     if (inline === undefined) index += 1;
     if (value === undefined) return `${name} needs a value.`;
