@@ -119,6 +119,35 @@ print("done")
     await expectSessionKept(bridge, 'kept');
   }, 400_000);
 
+  it("a sandbox's calls() holds only its own bridge's calls, on a shared state dir", async () => {
+    const other = await startBridge({ dockerHost: engine.dockerHost, stateDir });
+    try {
+      const theirs = await other.run({
+        servers: ['everything'],
+        code: 'await mcp_everything.echo(message="THEIRS")',
+      });
+      expect(statusOf(theirs), describeResult(theirs)).toBe('success');
+      const read =
+        'from mcp import runtime\nimport json\nprint("JSON " + json.dumps(runtime.calls(1000)))';
+      const fromOther = printedJson<{ argumentBytes: number }[]>(await other.run({ code: read }));
+      expect(fromOther).toHaveLength(1);
+      expect(fromOther[0]?.argumentBytes).toBe('{"message":"THEIRS"}'.length);
+      const fromFirst = printedJson<{ argumentBytes: number }[]>(await bridge.run({ code: read }));
+      expect(fromFirst.map((entry) => entry.argumentBytes)).not.toContain(
+        '{"message":"THEIRS"}'.length,
+      );
+      // The host sees every bridge's calls (this one stores no arguments: size only).
+      const hostRows = await rows();
+      expect(
+        hostRows.some(
+          (row) => row.argumentBytes === '{"message":"THEIRS"}'.length && row.arguments === null,
+        ),
+      ).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses hostile limits (-1, 1e9, "x", True) with a clear error, also past the Python check', async () => {
     const result = await bridge.run({
       code: String.raw`
