@@ -6,8 +6,14 @@ import path from 'node:path';
 import { LANE_MOUNT } from './channel/socket-lane.js';
 import type { BridgeConfig } from './config/env.js';
 import { loadServerDefinitions } from './config/servers-config.js';
-import type { EngineKind } from './container/engine-candidates.js';
+import { engineCandidates, type EngineKind } from './container/engine-candidates.js';
 import { locateEngine, type LocatedEngine } from './container/engine-locator.js';
+import {
+  checkHostMounts,
+  hostFolderMounts,
+  protectedHostPlaces,
+  type CheckedHostMount,
+} from './container/host-mount-check.js';
 import {
   buildContainerCreateOptions,
   hardeningDefaults,
@@ -22,14 +28,16 @@ import { verifyHardening } from './container/verify-hardening.js';
 import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
 import { sandboxStoreMount } from './packages/package-store.js';
+import type { ProxiedCallAudit } from './proxy/call-audit.js';
 import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
-import { CAPABILITY_SUMMARY } from './server/capabilities.js';
 import { ArtifactStore } from './state/artifact-store.js';
+import { capabilitySummary } from './server/mounts-summary.js';
 import { createMcpServer } from './server/mcp-server.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
+import { CallAuditStore } from './state/call-audit-store.js';
 import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
 import { SavedToolStore } from './state/saved-tools.js';
@@ -41,9 +49,13 @@ export class BridgeApp {
   readonly server: Server;
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
+  readonly #audit: CallAuditStore;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    // Host folders (MCP_BRIDGE_MOUNTS) are checked before anything starts: a refused one
+    // stops startup with the variable named.
+    const mounts = checkedHostMounts(config);
     const definitions = loadServerDefinitions({
       stateDir: config.stateDir,
       serversConfigPath: config.serversConfigPath,
@@ -69,6 +81,11 @@ export class BridgeApp {
       maxEntries: config.executor.maxHistory,
       logger: logger.child({ component: 'history' }),
     });
+    // The audit trail of proxied calls shares the history's file (src/state/call-audit-store.ts).
+    this.#audit = new CallAuditStore(this.#history, {
+      maxEntries: config.audit.maxEntries,
+      logger: logger.child({ component: 'audit' }),
+    });
     // Package installs (src/packages): the installer uses the sandbox's engine connection
     // and hardening; the store volume exists before the first sandbox mounts it.
     const engine = shareEngine(() => locateEngine(config, logger.child({ component: 'engine' })));
@@ -81,7 +98,7 @@ export class BridgeApp {
     this.session = new SandboxSession({
       config,
       logger,
-      sources: () => loadSandboxSources(sandboxData(catalog)),
+      sources: () => loadSandboxSources(sandboxData(catalog, mounts)),
       // Saved tools load as the first cell of every new sandbox (docs/protocol.md).
       startup: () => planSavedToolLoad(savedTools, logger.child({ component: 'saved-tools' })),
       connectEngine: async () => {
@@ -102,6 +119,13 @@ export class BridgeApp {
       copyDir: config.display.artifactsDir,
       logger: logger.child({ component: 'artifacts' }),
     });
+    const auditStore = this.#audit;
+    const audit: ProxiedCallAudit = {
+      storeArguments: config.audit.storeArguments,
+      bridge: sessionId,
+      record: (entry) => auditStore.record(entry),
+      ownRecent: (limit, session) => auditStore.recent(limit, { bridge: sessionId, session }),
+    };
     this.server = createMcpServer({
       config,
       session: this.session,
@@ -118,10 +142,12 @@ export class BridgeApp {
             savedTools,
             packages,
             history: { ownRecent: (limit) => history.recent(limit, { session: sessionId }) },
+            audit,
           }),
       },
       logger,
       version,
+      capabilitySummary: capabilitySummary(mounts),
     });
   }
 
@@ -139,6 +165,7 @@ export class BridgeApp {
     this.#closing ??= (async () => {
       await this.server.close();
       await Promise.all([this.session.close(), this.#upstream.close()]);
+      this.#audit.close();
       this.#history.close();
     })();
     return this.#closing;
@@ -183,8 +210,12 @@ export function sandboxBlueprint(
   const settings = {
     ...sandboxHardening(config, engine),
     labels: ownerLabels('sandbox'),
-    // Package installs (src/packages): the store, read-only at /packages.
-    mounts: [sandboxStoreMount(config.packages.volume)],
+    // Package installs (src/packages): the store, read-only at /packages. The user's
+    // host folders, checked again on disk for each new sandbox (a link may have moved).
+    mounts: [
+      sandboxStoreMount(config.packages.volume),
+      ...hostFolderMounts(checkedHostMounts(config)),
+    ],
     // The sandbox always asks for the configured runtime (see sandboxHardening).
     ociRuntime: config.ociRuntime,
   };
@@ -210,6 +241,31 @@ export function sandboxBlueprint(
   };
 }
 
+/**
+ * MCP_BRIDGE_MOUNTS checked on disk (src/container/host-mount-check.ts); throws
+ * ConfigError naming the variable for a refused folder.
+ */
+export function checkedHostMounts(config: BridgeConfig): CheckedHostMount[] {
+  if (config.mounts.length === 0) return [];
+  const home = os.homedir();
+  const address = config.engineAddress?.address;
+  const candidates = engineCandidates({
+    runtime: 'auto',
+    env: process.env,
+    home,
+    uid: process.getuid?.() ?? 0,
+  });
+  return checkHostMounts(config.mounts, {
+    stateDir: config.stateDir,
+    protectedPlaces: protectedHostPlaces({
+      engineSocket: address?.startsWith('unix://') ? address.slice('unix://'.length) : undefined,
+      candidates: candidates.map((candidate) => candidate.dockerHost.slice('unix://'.length)),
+      home,
+      tmpdir: os.tmpdir(),
+    }),
+  });
+}
+
 /** The socket lane's host folder (src/channel/socket-lane.ts), seen at LANE_MOUNT. */
 function laneMount(hostDir: string): SandboxMount {
   return {
@@ -219,10 +275,13 @@ function laneMount(hostDir: string): SandboxMount {
 }
 
 /** Host data the in-sandbox `mcp` package reads, fresh for each new sandbox. */
-export function sandboxData(catalog?: ServerCatalog): GeneratedModules {
+export function sandboxData(
+  catalog?: ServerCatalog,
+  mounts: readonly CheckedHostMount[] = [],
+): GeneratedModules {
   return {
     'mcp._capabilities': {
-      TEXT: CAPABILITY_SUMMARY,
+      TEXT: capabilitySummary(mounts),
       SERVERS: catalog?.names() ?? [],
       SERVER_DETAILS: catalog?.discovered() ?? [],
     },

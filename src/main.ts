@@ -5,6 +5,7 @@ import { loadConfig, type BridgeConfig } from './config/env.js';
 import { runDoctor } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
+import { runAuditCommand } from './state/audit-cli.js';
 import { runToolsCommand } from './state/tools-cli.js';
 import { packageVersion } from './util/package-root.js';
 
@@ -16,6 +17,8 @@ Commands:
   tools list     show the saved tools, quarantined ones included
   tools delete NAME
                  remove a saved or quarantined tool
+  audit [--since WHEN] [--session NAME] [--limit N] [--json]
+                 show the MCP tool calls the sandboxes made (the audit trail)
   --version      print the version
 
 Configuration is by environment variables; see the README.`;
@@ -33,7 +36,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  if (command !== 'run' && command !== 'doctor' && command !== 'tools') {
+  if (command !== 'run' && command !== 'doctor' && command !== 'tools' && command !== 'audit') {
     process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
     return 2;
   }
@@ -60,7 +63,26 @@ async function main(argv: string[]): Promise<number | undefined> {
     });
   }
 
-  const app = new BridgeApp(config, logger, packageVersion());
+  if (command === 'audit') {
+    return runAuditCommand(argv.slice(1), {
+      stateDir: config.stateDir,
+      logger,
+      maxEntries: config.audit.maxEntries,
+      maxHistory: config.executor.maxHistory,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
+
+  let app: BridgeApp;
+  try {
+    app = new BridgeApp(config, logger, packageVersion());
+  } catch (error: unknown) {
+    // A setting checked against the disk (MCP_BRIDGE_MOUNTS) stops startup as any other.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mcp-server-code-execution-mode: ${error.message}\n`);
+    return 2;
+  }
   let shuttingDown = false;
   const shutdown = (why: string) => {
     if (shuttingDown) return;

@@ -39,7 +39,7 @@ _activate_packages()
 
 __all__ = [
     "MCPError", "ToolResult", "call_tool", "call_tool_sync", "capability_summary",
-    "check_code_safety", "history",
+    "calls", "check_code_safety", "history",
     "delete_saved_tool", "describe_server", "discovered_servers", "install_package",
     "list_loaded_server_metadata", "list_packages",
     "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
@@ -117,6 +117,23 @@ def history(limit: int = 20) -> list[dict[str, Any]]:
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise MCPError("limit must be an integer")
     entries = request_sync({"type": "history", "limit": limit}).get("history")
+    return entries if isinstance(entries, list) else []
+
+
+#: The most proxied calls one `calls()` returns (the host refuses more).
+MAX_CALLS_LIMIT = 1000
+
+
+def calls(limit: int = 20) -> list[dict[str, Any]]:
+    """The audit trail: the MCP tool calls this bridge process made for this session,
+    newest first: `[{at, session, server, tool, argumentBytes, argumentSha256, outcome,
+    message, durationMs, approval}]`. `outcome` is `ok`, `error` or `refused`; arguments
+    are kept as size and sha256 only. `limit`: a whole number from 1 to 1000."""
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_CALLS_LIMIT}, got {limit!r}")
+    if not 1 <= limit <= MAX_CALLS_LIMIT:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_CALLS_LIMIT}, got {limit}")
+    entries = request_sync({"type": "calls", "limit": limit}).get("calls")
     return entries if isinstance(entries, list) else []
 
 

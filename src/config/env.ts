@@ -14,6 +14,8 @@ import {
 } from './executor-env.js';
 import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js';
 import { displayConfig, displayEnvShape, type DisplayConfig } from './display-env.js';
+import { parseHostMounts, type HostMountSpec } from './host-mounts.js';
+import { auditConfig, auditEnvShape, type AuditConfig } from './audit-env.js';
 
 /**
  * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
@@ -138,10 +140,15 @@ const envSchema = z.object({
     .pipe(z.enum(OCI_RUNTIMES))
     .optional()
     .describe("runsc: run the sandbox under gVisor; runc: the engine's runc; unset: its default"),
+  MCP_BRIDGE_MOUNTS: z
+    .string()
+    .optional()
+    .describe('Host folders for the sandbox: HOST:TARGET[:ro|:rw],… (README, "Files in")'),
   DOCKER_HOST: z.string().trim().min(1).optional(),
   CONTAINER_HOST: z.string().trim().min(1).optional(),
   ...executorEnvShape,
   ...displayEnvShape,
+  ...auditEnvShape,
 });
 
 /** An engine address the user set; when present it is the only one the bridge uses. */
@@ -181,6 +188,13 @@ export interface BridgeConfig {
    * default. `runsc` runs the sandbox under gVisor, verified from inside.
    */
   ociRuntime: OciRuntime | undefined;
+  /**
+   * MCP_BRIDGE_MOUNTS as written (spelling checked); the host folders are checked on disk
+   * when the bridge starts (src/container/host-mount-check.ts).
+   */
+  mounts: HostMountSpec[];
+  /** The audit trail of proxied calls (src/state/call-audit-store.ts). */
+  audit: AuditConfig;
   executor: ExecutorConfig;
   packages: PackagesConfig;
   /** Images per call, their size, structuredContent (src/config/display-env.ts). */
@@ -233,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
     channel: e.MCP_BRIDGE_CHANNEL,
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
+    mounts: e.MCP_BRIDGE_MOUNTS ? parseHostMounts(e.MCP_BRIDGE_MOUNTS) : [],
+    audit: auditConfig(e),
     executor: executorConfig(e),
     packages: packagesConfig(e),
     display: displayConfig(e),

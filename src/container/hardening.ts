@@ -43,8 +43,9 @@ export interface HardeningSettings {
   command: string[];
   /**
    * Volumes and host folders the composition root gives the sandbox (the package store,
-   * the socket lane's folder), always read-only. verifyHardening checks that each one it
-   * is given is there, read-only.
+   * the socket lane's folder, the user's MCP_BRIDGE_MOUNTS), read-only unless a host
+   * folder is `writable`. verifyHardening checks that each one it is given is there, with
+   * that access.
    */
   mounts?: readonly SandboxMount[] | undefined;
   /**
@@ -59,8 +60,19 @@ export interface HardeningSettings {
 export interface SandboxMount {
   /** What verifyHardening's problems call it, e.g. "the package store". */
   name: string;
-  /** The engine's mount (type, source, target); it is made read-only whatever it says. */
+  /**
+   * The engine's mount (type, source, target); it is made read-only whatever it says,
+   * unless it is a `hostFolder` marked `writable`.
+   */
   mount: Dockerode.MountSettings;
+  /**
+   * A bind of a folder the user chose (MCP_BRIDGE_MOUNTS): on Podman it is mounted
+   * nosuid,nodev,noexec (spelled as a bind, which Podman's compat API takes with options),
+   * and verifyHardening checks those flags; Docker's API takes no such options for binds.
+   */
+  hostFolder?: boolean | undefined;
+  /** Only with `hostFolder`: the sandbox may write to it. */
+  writable?: boolean | undefined;
 }
 
 export type HardeningDefaults = Pick<
@@ -193,6 +205,35 @@ function tmpfsMounts(settings: HardeningSettings): Record<string, string> {
   };
 }
 
+/** Whether the sandbox may write to a mount: only host folders the user marked rw. */
+export function isWritableMount(mount: SandboxMount): boolean {
+  return mount.hostFolder === true && mount.writable === true;
+}
+
+/**
+ * Mounts (and, on Podman, the host folders as binds with nosuid,nodev,noexec: Podman 4.3
+ * takes these options only in that spelling; Docker 20.10 refuses them there, "invalid
+ * mode", and has no such field in Mounts). Security: nothing else the sandbox mounts is
+ * writable (the package store is written by the installer container only).
+ */
+function engineMounts(settings: HardeningSettings): {
+  mounts: Dockerode.MountSettings[];
+  binds: string[];
+} {
+  const mounts: Dockerode.MountSettings[] = [];
+  const binds: string[] = [];
+  for (const sandboxMount of settings.mounts ?? []) {
+    const readOnly = !isWritableMount(sandboxMount);
+    const { mount } = sandboxMount;
+    if (sandboxMount.hostFolder && settings.engine === 'podman') {
+      binds.push(`${mount.Source}:${mount.Target}:${readOnly ? 'ro' : 'rw'},nosuid,nodev,noexec`);
+    } else {
+      mounts.push({ ...mount, ReadOnly: readOnly });
+    }
+  }
+  return { mounts, binds };
+}
+
 /** Docker Engine API create options for the sandbox, with every hardening setting. */
 export function buildContainerCreateOptions(
   settings: HardeningSettings,
@@ -227,10 +268,9 @@ export function buildContainerCreateOptions(
   };
   if (settings.ociRuntime) hostConfig.Runtime = settings.ociRuntime;
   if (settings.cpus !== undefined) hostConfig.NanoCpus = Math.round(settings.cpus * 1e9);
-  // Security: nothing the sandbox mounts is writable (the package store is written by the
-  // installer container only).
-  const mounts = (settings.mounts ?? []).map(({ mount }) => ({ ...mount, ReadOnly: true }));
+  const { mounts, binds } = engineMounts(settings);
   if (mounts.length > 0) hostConfig.Mounts = mounts;
+  if (binds.length > 0) hostConfig.Binds = binds;
   return {
     Image: settings.image,
     User: settings.user,

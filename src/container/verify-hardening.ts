@@ -1,7 +1,7 @@
 import type { MountFact, SandboxFacts } from '../channel/frames.js';
 import { formatByteSize } from '../config/byte-size.js';
 import { expectedFacts, type ExpectedFacts, type ExpectedTmpfs } from './expected-facts.js';
-import type { HardeningSettings } from './hardening.js';
+import { isWritableMount, type HardeningSettings } from './hardening.js';
 import {
   checkAmbientCaps,
   checkGvisorLimits,
@@ -96,6 +96,15 @@ function checkTmpfs(
   return problems;
 }
 
+/**
+ * The flags a host folder must show: what Podman was asked for (as gVisor shows its
+ * mounts: noexec alone); Docker takes no flags for binds, and no-new-privileges and the
+ * empty capability sets make set-uid files and device nodes inert there.
+ */
+function hostFolderFlags(settings: HardeningSettings, expected: ExpectedFacts): readonly string[] {
+  return settings.engine === 'podman' ? expected.tmpfsFlags : [];
+}
+
 function checkMounts(
   facts: SandboxFacts,
   expected: ExpectedFacts,
@@ -123,14 +132,24 @@ function checkMounts(
         )),
   );
 
-  // The mounts we asked for (e.g. the package store) must be there, read-only.
+  // The mounts we asked for (e.g. the package store) must be there, read-only unless a
+  // host folder the user marked rw; host folders with the flags the engine applies.
   const asked = new Set<string>();
-  for (const { name, mount } of settings.mounts ?? []) {
+  for (const sandboxMount of settings.mounts ?? []) {
+    const { name, mount } = sandboxMount;
     asked.add(mount.Target);
     const seen = visible.get(mount.Target);
-    if (!seen) problems.push(`${name} is not mounted at ${mount.Target}`);
-    else if (!isReadOnly(seen))
+    if (!seen) {
+      problems.push(`${name} is not mounted at ${mount.Target}`);
+      continue;
+    }
+    if (!isWritableMount(sandboxMount) && !isReadOnly(seen))
       problems.push(`${name} ${mount.Target} is writable, expected read-only`);
+    const flags = sandboxMount.hostFolder ? hostFolderFlags(settings, expected) : [];
+    if (!hasAll(seen, flags))
+      problems.push(
+        `${name} ${mount.Target} is not mounted ${flags.join(',')} (${seen.options.join(',')})`,
+      );
   }
 
   const engineRw = expected.kernel === 'gvisor' ? GVISOR_RW_MOUNTS : ENGINE_RW_MOUNTS;

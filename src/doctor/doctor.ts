@@ -4,7 +4,9 @@ import { locateEngine, type LocatedEngine } from '../container/engine-locator.js
 import { probeGvisor } from './gvisor-probe.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sandboxBlueprint, sandboxData } from '../app.js';
+import { checkedHostMounts, sandboxBlueprint, sandboxData } from '../app.js';
+import type { CheckedHostMount } from '../container/host-mount-check.js';
+import { mountAccessCode, mountAccessLines } from './mount-access.js';
 import { ensurePackageVolume } from '../packages/package-store.js';
 import { loadSandboxSources } from '../session/boot-modules.js';
 import { LiveSandbox } from '../session/live-sandbox.js';
@@ -24,6 +26,18 @@ export async function runDoctor(
   print(
     `  image ${config.image}, memory ${formatByteSize(config.memoryBytes)}, pids ${config.pidsLimit}, user ${config.containerUser}, runtime ${config.ociRuntime ?? "the engine's default"}`,
   );
+
+  let mounts: CheckedHostMount[];
+  try {
+    mounts = checkedHostMounts(config);
+  } catch (error: unknown) {
+    print(`✗ mounts: ${errorMessage(error)}`);
+    return 1;
+  }
+  for (const mount of mounts) {
+    const link = mount.given === mount.source ? '' : ` (a link to ${mount.source})`;
+    print(`  mount ${mount.given}${link} → ${mount.target} ${mount.writable ? 'rw' : 'ro'}`);
+  }
 
   let engine: LocatedEngine;
   try {
@@ -65,7 +79,7 @@ export async function runDoctor(
       sandbox = await LiveSandbox.start({
         docker: engine.docker,
         blueprint: sandboxBlueprint(config, engine.kind, engine.dockerHost),
-        sources: loadSandboxSources(sandboxData()),
+        sources: loadSandboxSources(sandboxData(undefined, mounts)),
         logger,
         interruptGraceMs: config.interruptGraceSeconds * 1000,
         onDeath: () => undefined,
@@ -97,6 +111,16 @@ export async function runDoctor(
         return 1;
       }
       print(`✓ hello world ran in ${result.durationMs.toFixed(2)} ms`);
+      if (mounts.length > 0) {
+        const access = await sandbox.execute({
+          code: mountAccessCode(mounts),
+          timeoutMs: 10_000,
+          maxOutputChars: 16_384,
+        });
+        const lines = mountAccessLines(mounts, access.stdout, facts.uid);
+        lines.forEach((line) => print(line));
+        if (lines.some((line) => line.startsWith('✗'))) return 1;
+      }
       print(
         sandbox.channel === 'socket'
           ? '✓ channel: frames take the socket lane'

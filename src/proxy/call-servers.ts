@@ -9,6 +9,7 @@ import {
   type SandboxPackageInstaller,
   type ToolCaller,
 } from './sandbox-rpc.js';
+import type { ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
 
 /** A server named in `servers` could not be started or listed; the message names it. */
@@ -31,6 +32,8 @@ export async function prepareCallServers(
     /** Package installs (src/packages), answered for `install_package` requests. */
     packages?: SandboxPackageInstaller | undefined;
     history?: SandboxHistoryReader | undefined;
+    /** The audit trail of proxied calls (call-audit.ts). */
+    audit?: ProxiedCallAudit | undefined;
   },
 ): Promise<Required<CallServers>> {
   const { catalog } = context;

@@ -5,6 +5,8 @@ import type { ExecutionRecord } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
+import { DEFAULT_SESSION } from '../state/call-audit-record.js';
+import { sandboxCallView, trackCall, type ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
 
 /** What answering `call_tool` needs from the running MCP clients. */
@@ -21,6 +23,9 @@ export interface ToolCaller {
 export const NOT_INDEXED_REASON =
   'its tools are not known: it has not been started by this bridge and has no cached tool list; ' +
   'name it in `servers` to start it (search covers it from then on)';
+
+/** The most proxied calls one `calls` request returns. */
+export const MAX_CALLS_LIMIT = 1000;
 
 /** Arguments bigger than this are refused before they reach a server. */
 export const MAX_TOOL_ARGUMENT_BYTES = 1024 * 1024;
@@ -54,6 +59,11 @@ const requestSchema = z.discriminatedUnion('type', [
   // Package installs (src/packages): validated by parsePackageSpec, which says why not.
   z.object({ type: z.literal('install_package'), name: z.string().max(1000) }),
   z.object({ type: z.literal('history'), limit: z.number().int().nullish() }),
+  // The audit trail (call-audit.ts): a bad limit is refused, never clamped into a read.
+  z.object({
+    type: z.literal('calls'),
+    limit: z.number().int().min(1).max(MAX_CALLS_LIMIT).nullish(),
+  }),
 ]);
 
 /**
@@ -83,8 +93,10 @@ export function sandboxRpcHandler(context: {
   packages?: SandboxPackageInstaller | undefined;
   /** This bridge's execution history; absent: `history` answers an empty list. */
   history?: SandboxHistoryReader | undefined;
+  /** The audit trail of proxied calls; absent: nothing recorded, `calls` answers []. */
+  audit?: ProxiedCallAudit | undefined;
 }): RpcHandler {
-  const { allowed, catalog, caller, savedTools, packages, history } = context;
+  const { allowed, catalog, caller, savedTools, packages, history, audit } = context;
   const requireLoaded = (server: string) => {
     if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
   };
@@ -113,16 +125,33 @@ export function sandboxRpcHandler(context: {
         };
       }
       case 'call_tool': {
-        requireLoaded(request.server);
         const args = request.arguments ?? {};
-        const size = Buffer.byteLength(JSON.stringify(args));
-        if (size > MAX_TOOL_ARGUMENT_BYTES) {
-          throw new Error(
-            `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
-          );
+        const json = JSON.stringify(args);
+        // Every call is audited, refusals included (call-audit.ts).
+        const tracker = trackCall(audit, { server: request.server, tool: request.tool, json });
+        try {
+          requireLoaded(request.server);
+          const size = Buffer.byteLength(json);
+          if (size > MAX_TOOL_ARGUMENT_BYTES) {
+            throw new Error(
+              `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
+            );
+          }
+          tracker.reached();
+          const result = await caller.callTool(request.server, request.tool, args, { signal });
+          tracker.finished(result);
+          return { result };
+        } catch (error: unknown) {
+          tracker.failed(error);
+          throw error;
         }
-        return { result: await caller.callTool(request.server, request.tool, args, { signal }) };
       }
+      case 'calls':
+        return {
+          calls: (audit?.ownRecent(request.limit ?? 20, DEFAULT_SESSION) ?? []).map(
+            sandboxCallView,
+          ),
+        };
       case 'query_tool_docs': {
         // Loaded servers answer live; others from the cached catalog, never by starting them.
         const tools = allowed.has(request.server)

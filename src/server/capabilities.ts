@@ -57,7 +57,8 @@ defaults, annotations that are names or strings, not named like a builtin or \`r
 **Packages and history:** \`runtime.install_package("name")\` installs into a read-only
 package store (policy set by the operator; the sandbox itself stays offline; missing
 imports may be installed automatically), \`runtime.list_packages()\`. \`runtime.history(20)\`
-lists this bridge's recent executions. \`runtime.check_code_safety(code)\` gives an advisory static report.
+lists this bridge's recent executions; \`runtime.calls(20)\` its MCP tool calls (audit trail:
+server, tool, argument size and sha256, outcome, duration). \`runtime.check_code_safety(code)\` gives an advisory static report.
 
 **Progress and stopping:** while a call runs, clients that ask for progress see how long it
 has run and its last printed line. \`runtime.progress(done, total=None, message=None)\`

@@ -23,6 +23,8 @@ export const SERVER_NAME = 'mcp-server-code-execution-mode';
 export interface McpServerDependencies extends RunPythonDependencies {
   history: HistoryReader | undefined;
   version: string;
+  /** The manual, when it says more than CAPABILITY_SUMMARY (e.g. the host folders). */
+  capabilitySummary?: string | undefined;
 }
 
 /**
@@ -105,7 +107,13 @@ export function createMcpServer(deps: McpServerDependencies): Server {
       throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${request.params.uri}`);
     }
     return {
-      contents: [{ uri: CAPABILITIES_URI, mimeType: 'text/markdown', text: CAPABILITY_SUMMARY }],
+      contents: [
+        {
+          uri: CAPABILITIES_URI,
+          mimeType: 'text/markdown',
+          text: deps.capabilitySummary ?? CAPABILITY_SUMMARY,
+        },
+      ],
     };
   });
 

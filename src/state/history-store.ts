@@ -154,6 +154,15 @@ export class HistoryStore {
     return cleared;
   }
 
+  /**
+   * Runs `action` on the history's database, for the tables that share its file (the
+   * audit trail, call-audit-store.ts). Undefined once closed; a damaged file is replaced
+   * as for the history's own operations, and other errors are thrown.
+   */
+  useDatabase<T>(operation: string, action: (db: Database.Database) => T): T | undefined {
+    return this.#run(operation, (connection) => action(connection.db));
+  }
+
   /** Idempotent; later calls see an empty history and record nothing. */
   close(): void {
     const connection = this.#connection;

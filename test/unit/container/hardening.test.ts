@@ -25,6 +25,31 @@ function settings(overrides: Partial<HardeningSettings> = {}): HardeningSettings
   };
 }
 
+const HOST_MOUNTS: HardeningSettings['mounts'] = [
+  {
+    name: 'the package store',
+    mount: { Type: 'volume', Source: 'store', Target: '/packages', ReadOnly: false },
+  },
+  {
+    name: 'the host folder /workspace/data',
+    mount: { Type: 'bind', Source: '/srv/data', Target: '/workspace/data', ReadOnly: true },
+    hostFolder: true,
+    writable: false,
+  },
+  {
+    name: 'the host folder /workspace/exports',
+    mount: { Type: 'bind', Source: '/srv/out', Target: '/workspace/exports', ReadOnly: false },
+    hostFolder: true,
+    writable: true,
+  },
+  // Security: only a host folder can be writable; a mount that only says so is not.
+  {
+    name: 'not a host folder',
+    mount: { Type: 'bind', Source: '/srv/rogue', Target: '/workspace/rogue', ReadOnly: false },
+    writable: true,
+  },
+];
+
 describe('buildContainerCreateOptions', () => {
   it('applies every hardening setting', () => {
     const options = buildContainerCreateOptions(settings());
@@ -104,6 +129,35 @@ describe('buildContainerCreateOptions', () => {
     expect(host.SecurityOpt).toEqual(['no-new-privileges', 'seccomp=/state/seccomp-0123.json']);
     expect(host.Tmpfs?.['/workspace']).toContain('mode=1777');
     expect(host.Tmpfs?.['/workspace']).not.toContain('uid=');
+  });
+
+  it('mounts host folders as given on Docker, everything else read-only whatever it says', () => {
+    const options = buildContainerCreateOptions(settings({ mounts: HOST_MOUNTS }));
+    expect(options.HostConfig?.Binds).toBeUndefined();
+    expect(options.HostConfig?.Mounts).toEqual([
+      { Type: 'volume', Source: 'store', Target: '/packages', ReadOnly: true },
+      { Type: 'bind', Source: '/srv/data', Target: '/workspace/data', ReadOnly: true },
+      { Type: 'bind', Source: '/srv/out', Target: '/workspace/exports', ReadOnly: false },
+      { Type: 'bind', Source: '/srv/rogue', Target: '/workspace/rogue', ReadOnly: true },
+    ]);
+  });
+
+  it('binds host folders nosuid,nodev,noexec on Podman (its compat API takes options only there)', () => {
+    const options = buildContainerCreateOptions(
+      settings({
+        engine: 'podman',
+        seccompProfilePath: '/state/seccomp.json',
+        mounts: HOST_MOUNTS,
+      }),
+    );
+    expect(options.HostConfig?.Binds).toEqual([
+      '/srv/data:/workspace/data:ro,nosuid,nodev,noexec',
+      '/srv/out:/workspace/exports:rw,nosuid,nodev,noexec',
+    ]);
+    expect(options.HostConfig?.Mounts).toEqual([
+      { Type: 'volume', Source: 'store', Target: '/packages', ReadOnly: true },
+      { Type: 'bind', Source: '/srv/rogue', Target: '/workspace/rogue', ReadOnly: true },
+    ]);
   });
 
   it('sets NanoCpus only when a CPU limit is given', () => {

@@ -334,6 +334,53 @@ describe.each([
     ]);
   });
 
+  it('checks host folders: there, read-only unless rw, with the flags asked of Podman', () => {
+    const engine = _engine as 'docker' | 'podman';
+    const withFolders: HardeningSettings = {
+      ...settings,
+      engine,
+      mounts: [
+        {
+          name: 'MCP_BRIDGE_MOUNTS /srv/data',
+          mount: { Type: 'bind', Source: '/srv/data', Target: '/workspace/data' },
+          hostFolder: true,
+          writable: false,
+        },
+        {
+          name: 'MCP_BRIDGE_MOUNTS /srv/out',
+          mount: { Type: 'bind', Source: '/srv/out', Target: '/workspace/exports' },
+          hostFolder: true,
+          writable: true,
+        },
+      ],
+    };
+    const flags = engine === 'podman' ? ['nosuid', 'nodev', 'noexec'] : [];
+    const good: MountFact[] = [
+      { target: '/workspace/data', fstype: 'ext4', options: ['ro', ...flags, 'rw'] },
+      { target: '/workspace/exports', fstype: 'ext4', options: ['rw', ...flags, 'rw'] },
+    ];
+    const mounts = [...parseMountinfo(mountinfo), ...good];
+    expect(verifyHardening(facts(mountinfo, { mounts }), withFolders)).toEqual([]);
+
+    const bad: MountFact[] = [
+      { target: '/workspace/data', fstype: 'ext4', options: ['rw', 'relatime', 'rw'] },
+    ];
+    expect(
+      verifyHardening(
+        facts(mountinfo, { mounts: [...parseMountinfo(mountinfo), ...bad] }),
+        withFolders,
+      ),
+    ).toEqual([
+      'MCP_BRIDGE_MOUNTS /srv/data /workspace/data is writable, expected read-only',
+      ...(engine === 'podman'
+        ? [
+            'MCP_BRIDGE_MOUNTS /srv/data /workspace/data is not mounted noexec,nosuid,nodev (rw,relatime,rw)',
+          ]
+        : []),
+      'MCP_BRIDGE_MOUNTS /srv/out is not mounted at /workspace/exports',
+    ]);
+  });
+
   it('reports an empty mount table instead of passing it', () => {
     const problems = verifyHardening(facts(mountinfo, { mounts: [] }), settings);
     expect(problems).toContain('root filesystem: no mount for / in mountinfo');

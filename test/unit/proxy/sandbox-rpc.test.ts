@@ -261,3 +261,51 @@ describe('ServerCatalog', () => {
     expect(later.searchIndex().search('sum of numbers')[0]).toMatchObject({ tool: 'get-sum' });
   });
 });
+
+describe('sandboxRpcHandler and the audit trail', () => {
+  const recorded: unknown[] = [];
+  const reads: number[] = [];
+  const audited = (allowed: string[]) =>
+    sandboxRpcHandler({
+      allowed: new Set(allowed),
+      catalog,
+      caller: {
+        callTool: () => Promise.resolve({ content: [{ type: 'text', text: 'ok' }] }),
+      },
+      savedTools: new SavedToolStore(stateDir, logger),
+      audit: {
+        storeArguments: false,
+        bridge: 'b',
+        record: (entry) => void recorded.push(entry),
+        ownRecent: (limit) => {
+          reads.push(limit);
+          return [];
+        },
+      },
+    });
+
+  it('refuses hostile `calls` limits before reading anything', async () => {
+    for (const limit of [-1, 0, 1001, 1e9, 1.5, 'x', true, Number.NaN]) {
+      await expect(audited([])({ type: 'calls', limit }, cellSignal)).rejects.toThrow(
+        /Invalid 'calls' request: limit/,
+      );
+    }
+    expect(reads).toEqual([]);
+    expect(await audited([])({ type: 'calls' }, cellSignal)).toEqual({ calls: [] });
+    expect(await audited([])({ type: 'calls', limit: 1000 }, cellSignal)).toEqual({ calls: [] });
+    expect(reads).toEqual([20, 1000]);
+  });
+
+  it('records a refused call that never reached a server', async () => {
+    await expect(
+      audited(['everything'])(
+        { type: 'call_tool', server: 'filesystem', tool: 'read_text_file', arguments: {} },
+        cellSignal,
+      ),
+    ).rejects.toThrow(/not available/);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recorded).toEqual([
+      expect.objectContaining({ server: 'filesystem', outcome: 'refused' }),
+    ]);
+  });
+});
