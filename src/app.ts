@@ -33,6 +33,13 @@ import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
 import { SavedToolStore } from './state/saved-tools.js';
 import { UpstreamRegistry } from './upstream/upstream-registry.js';
+import {
+  beginCallTiming,
+  enableCallTiming,
+  finishCallTiming,
+  markStage,
+  noteMessageParsed,
+} from './util/call-timing.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
@@ -40,9 +47,11 @@ export class BridgeApp {
   readonly server: Server;
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
+  readonly #timing: Logger | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    this.#timing = config.timing ? logger.child({ component: 'timing' }) : undefined;
     const definitions = loadServerDefinitions({
       stateDir: config.stateDir,
       serversConfigPath: config.serversConfigPath,
@@ -116,7 +125,12 @@ export class BridgeApp {
   }
 
   async start(transport: Transport): Promise<void> {
+    // The sandbox starts once the client has initialized, not at its first call: clients
+    // send that call seconds later, by when the sandbox is ready (docs/architecture.md).
+    this.server.oninitialized = () => this.session.prewarm();
+    if (this.#timing) timeCalls(this.#timing); // before connect: first to see stdin
     await this.server.connect(transport);
+    if (this.#timing) timeResponses(transport);
     this.session.warmUp();
   }
 
@@ -129,6 +143,34 @@ export class BridgeApp {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * MCP_BRIDGE_TIMING: each call's stages go to the log (ms since its first byte arrived),
+ * with the runner's own figures; bench/README.md reads them. Only set up when on.
+ */
+function timeCalls(logger: Logger): void {
+  enableCallTiming((record) => {
+    const start = record.stages[0]?.[1] ?? 0;
+    const stages = record.stages.map(([stage, at]) => [stage, Number((at - start).toFixed(4))]);
+    logger.info({ stages, runner: record.runner }, 'call timing');
+  });
+  process.stdin.on('data', beginCallTiming); // the stdio transport's input
+}
+
+/** Wraps the connected transport: when a message is parsed, when its response is written. */
+function timeResponses(transport: Transport): void {
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    noteMessageParsed('id' in message && 'method' in message);
+    deliver?.(message, extra);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    markStage('response write');
+    await send(message, options);
+    finishCallTiming();
+  };
 }
 
 /** The sandbox's hardening settings, less its command and labels (the installer's too). */

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import sys
+import time
 import warnings
 from typing import BinaryIO
 
@@ -35,8 +36,13 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     interrupter = Interrupter(protected=[write_all.__code__])
     calls = PendingCalls(channel)  # mcp.runtime's requests; rpc_response frames resolve them
     connect_mcp(calls)
-    executor = Executor(capture, interrupter, reaper, before_cell=install_servers)
+    timing = boot.get("timing") is True  # MCP_BRIDGE_TIMING on the host
+    executor = Executor(capture, interrupter, reaper, before_cell=install_servers, timing=timing)
     cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
+
+    def on_execute(frame: Frame) -> None:
+        cell = Cell.from_frame(frame, channel.warn)
+        cells.put(cell._replace(received_at=time.perf_counter()) if timing else cell)
 
     def on_eof() -> None:
         # The host is gone (Podman closes stdin when the attach ends): stop
@@ -45,7 +51,7 @@ def main(reader: BinaryIO, boot: Frame) -> None:
         os._exit(0)
 
     handlers = {
-        "execute": lambda frame: cells.put(Cell.from_frame(frame, channel.warn)),
+        "execute": on_execute,
         "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
         "rpc_response": calls.resolve,
     }

@@ -104,6 +104,9 @@ const envSchema = z.object({
     }),
   MCP_BRIDGE_LOG_FILE: z.string().trim().min(1).optional(),
   MCP_BRIDGE_ALLOW_SELF_SERVER: flag.default(false),
+  MCP_BRIDGE_TIMING: flag
+    .default(false)
+    .describe('Logs how long each stage of every call took (the bench reads it); off: no cost'),
   MCP_SERVERS_CONFIG: z.string().trim().min(1).optional(),
   MCP_BRIDGE_CLIENT_CONFIGS: z
     .string()
@@ -181,6 +184,8 @@ export interface BridgeConfig {
   ociRuntime: OciRuntime | undefined;
   executor: ExecutorConfig;
   packages: PackagesConfig;
+  /** MCP_BRIDGE_TIMING: log each call's stage times, the runner's included (bench). */
+  timing: boolean;
 }
 
 /** Reads the bridge's settings from `env`; throws ConfigError naming every bad variable. */
@@ -231,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     executor: executorConfig(e),
     packages: packagesConfig(e),
+    timing: e.MCP_BRIDGE_TIMING,
   };
 }
 

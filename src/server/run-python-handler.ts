@@ -3,6 +3,7 @@ import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallServers, SandboxSession } from '../session/sandbox-session.js';
+import { markStage } from '../util/call-timing.js';
 import { closestFirst } from '../util/closest.js';
 import { installMissingImports, type DependencyInstaller } from './dependencies.js';
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
@@ -36,6 +37,7 @@ export async function handleRunPython(
   rawArgs: unknown,
   deps: RunPythonDependencies,
 ): Promise<CallToolResult> {
+  markStage('handler');
   const { config, session, logger } = deps;
   const parsed = parseRunPythonArgs(rawArgs, config);
   if (!parsed.ok) {
@@ -60,12 +62,18 @@ export async function handleRunPython(
   try {
     const reach = await deps.servers.prepare(servers);
     const dependencies = await installMissingImports(session, code, deps.packages);
+    markStage('prepared');
     const report = await session.run(code, timeoutSeconds, reach);
+    markStage('settled');
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
     const payload = reportToPayload(report, { timeoutSeconds, servers });
+    markStage('payload');
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
+    markStage('history');
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
-    return renderResult(payload, config.outputMode);
+    const rendered = renderResult(payload, config.outputMode);
+    markStage('rendered');
+    return rendered;
   } catch (error: unknown) {
     if (!(error instanceof BridgeError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');

@@ -8,6 +8,7 @@ import type {
   SandboxFrame,
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
+import { markStage, noteRunnerTiming } from '../util/call-timing.js';
 import type { SandboxSources } from './boot-modules.js';
 import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
 import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
@@ -140,6 +141,7 @@ export class LiveSandbox {
         maxOutputChars,
         ...(servers?.length ? { servers } : {}),
       });
+      markStage('execute written');
     });
   }
 
@@ -185,6 +187,8 @@ export class LiveSandbox {
         if (current?.id === frame.id) current[frame.type].append(frame.data);
         return;
       case 'done':
+        markStage('done received');
+        noteRunnerTiming(frame.timing);
         if (current?.id === frame.id && !current.finishFromDone(frame))
           this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;
