@@ -26,6 +26,7 @@ import { prepareCallServers } from './proxy/call-servers.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { CAPABILITY_SUMMARY } from './server/capabilities.js';
 import { createMcpServer } from './server/mcp-server.js';
+import { warmServerPaths } from './server/warm-paths.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
@@ -48,9 +49,11 @@ export class BridgeApp {
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
   readonly #timing: Logger | undefined;
+  readonly #config: BridgeConfig;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    this.#config = config;
     this.#timing = config.timing ? logger.child({ component: 'timing' }) : undefined;
     const definitions = loadServerDefinitions({
       stateDir: config.stateDir,
@@ -127,7 +130,11 @@ export class BridgeApp {
   async start(transport: Transport): Promise<void> {
     // The sandbox starts once the client has initialized, not at its first call: clients
     // send that call seconds later, by when the sandbox is ready (docs/architecture.md).
-    this.server.oninitialized = () => this.session.prewarm();
+    this.server.oninitialized = () => {
+      this.session.prewarm();
+      // While the engine works: compile the host side of a call (src/server/warm-paths.ts).
+      setImmediate(() => warmServerPaths(this.#config));
+    };
     if (this.#timing) timeCalls(this.#timing); // before connect: first to see stdin
     await this.server.connect(transport);
     if (this.#timing) timeResponses(transport);

@@ -1,4 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import {
   CallToolRequestSchema,
   ListResourcesRequestSchema,
@@ -31,7 +33,7 @@ export function createMcpServer(deps: McpServerDependencies): Server {
   const { config } = deps;
   const server = new Server(
     { name: SERVER_NAME, version: deps.version },
-    { capabilities: { tools: {}, resources: {} } },
+    { capabilities: { tools: {}, resources: {} }, jsonSchemaValidator: lazyValidator() },
   );
   const executorEnabled = config.executor.tools !== 'run_python';
   const tools = [
@@ -74,4 +76,15 @@ export function createMcpServer(deps: McpServerDependencies): Server {
   });
 
   return server;
+}
+
+/**
+ * The SDK checks elicitation answers with Ajv, and the bridge never elicits: Ajv is built
+ * (and loaded, src/server/lazy-sdk-modules.ts) only if that ever changes.
+ */
+function lazyValidator(): jsonSchemaValidator {
+  let real: jsonSchemaValidator | undefined;
+  return {
+    getValidator: (schema) => (real ??= new AjvJsonSchemaValidator()).getValidator(schema),
+  };
 }

@@ -16,6 +16,8 @@ import {
 
 /** Sandboxes started for one call whose start-up cell failed, before one starts without it. */
 const MAX_STARTUP_ATTEMPTS = 3;
+/** The pre-warm's empty cell; a sandbox that cannot run `pass` in this time is no use. */
+const WARM_CELL_TIMEOUT_MS = 30_000;
 
 /** What a call's cell may reach: the servers loaded for it and its request handler. */
 export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
@@ -130,7 +132,10 @@ export class SandboxSession {
     this.#tail = this.#tail.then(async () => {
       if (this.#closed || this.#sandbox?.alive) return;
       try {
-        await this.#ensureSandbox();
+        const sandbox = await this.#ensureSandbox();
+        // One empty cell: the runner loads what every first cell needs (the rest of the
+        // in-sandbox `mcp` package), so the agent's first call does not pay for it.
+        await sandbox.execute({ code: 'pass', timeoutMs: WARM_CELL_TIMEOUT_MS, maxOutputChars: 0 });
         this.#logger.info({ ms: Math.round(performance.now() - started) }, 'sandbox pre-warmed');
       } catch (error: unknown) {
         this.#logger.info(
