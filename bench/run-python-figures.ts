@@ -2,6 +2,8 @@ import type { ColdFigures, FloodFigures, ThroughputFigures, WarmFigures } from '
 import type { DirectFigures, ProxiedFigures, ToolsListFigures } from './proxy-bench.js';
 import type { SearchRecall } from './search-recall.js';
 import type { SoakFigures } from './soak-bench.js';
+import type { FirstCallFigures, MemoryFigures } from './perf-section.js';
+import type { StageFigures } from './stage-timing.js';
 import type { Summary } from './stats.js';
 
 /** The shapes of what the run_python benchmark measures (and writes to its JSON file). */
@@ -57,6 +59,10 @@ export interface EngineFigures {
   /** Proxied MCP calls against direct ones; `error` when they could not be measured. */
   proxy: ProxyFigures | { error: string };
   soak: SoakFigures | { error: string };
+  /** Issue 11: first call with the sandbox started at initialize; stages; memory. */
+  firstCalls: FirstCallFigures;
+  stages: StageFigures | { error: string };
+  memory: MemoryFigures | { error: string };
   baseline: BaselineFigures;
   /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
   ratioBaselineToWarmP50: number;

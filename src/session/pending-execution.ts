@@ -1,5 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { DoneFrame } from '../channel/frames.js';
+import { randomHex } from '../util/random-hex.js';
 import type { ExecutionResult } from './execution.js';
 import { OutputCollector } from './output-collector.js';
 import type { RpcGate } from './rpc-gate.js';
@@ -10,7 +11,7 @@ type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
 export class PendingExecution {
   readonly id: number;
   /** The secret the cell's `done` frame must carry (docs/protocol.md), fresh per cell. */
-  readonly doneToken = randomBytes(16).toString('hex');
+  readonly doneToken = randomHex(16);
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly startedAt = performance.now();
