@@ -63,7 +63,7 @@ class Reaper:
         self._watcher = watcher
         self._runner = os.getpid()
         self._loadavg = os.open("/proc/loadavg", os.O_RDONLY)
-        # Read twice per cell: kept open and read with pread, which costs a third of
+        # Read twice per cell: kept open and read with pread, which costs a sixth of
         # opening the file each time. -1: no such file here (then it is opened by path).
         self._pids_events = _open_first(PIDS_EVENTS)
 
