@@ -36,6 +36,8 @@ export interface BenchBridgeOptions {
   stateDir?: string;
   /** More environment for the bridge, e.g. `MCP_BRIDGE_CHANNEL`. */
   env?: Record<string, string>;
+  /** Another build of the bridge to run (BENCH_BEFORE_BIN: the code before a change). */
+  bin?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function startBenchBridge(
   };
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BRIDGE_BIN, 'run'],
+    args: [options.bin ?? BRIDGE_BIN, 'run'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',

@@ -16,7 +16,9 @@ import {
 import { managedContainers, type BenchEngine } from './engines.js';
 import { figureCalls, type FigureFigures } from './figures-bench.js';
 import { cpuTimes, cpuUsage } from './proc-status.js';
+import { bridgeMemory, firstCalls, type MemoryFigures } from './perf-section.js';
 import { proxy } from './proxy-section.js';
+import { measureStages, type StageFigures } from './stage-timing.js';
 import type { EngineFigures, PerCallFigures } from './run-python-figures.js';
 import { SETTINGS } from './run-python-settings.js';
 import { soak, type SoakFigures } from './soak-bench.js';
@@ -51,6 +53,24 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
   log(
     `    close (stdin closed → bridge exited, container removed): median ${ms(cold.median.closeMs)};` +
       ` exited on stdin close alone: ${cold.runs.filter((run) => run.exitedOnStdinClose).length}/${cold.runs.length}`,
+  );
+
+  const first = await firstCalls(
+    engine.dockerHost,
+    image,
+    { runs: SETTINGS.firstCallRuns, pauseMs: SETTINGS.firstCallPauseMs },
+    failures,
+  );
+  log(
+    `\nfirst call with the sandbox started at initialize (spawn → initialize → [pause] → print(1)),` +
+      ` ${first.atOnceMs.length} runs each:`,
+  );
+  log(
+    `    at once:   ${first.atOnceMs.map((value) => ms(value)).join(', ')}; median ${ms(first.atOnceP50)}`,
+  );
+  log(
+    `    after ${SETTINGS.firstCallPauseMs} ms: ${first.afterPauseMs.map((value) => ms(value)).join(', ')};` +
+      ` median ${ms(first.afterPauseP50)}; the bridge's pre-warm took ${ms(first.prewarmP50)} (median)`,
   );
 
   const bridge = await openBridge(engine.dockerHost, image);
@@ -127,6 +147,24 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     await bridge.close();
   }
 
+  let stages: StageFigures | { error: string };
+  try {
+    stages = await measureStages(
+      engine.dockerHost,
+      image,
+      { calls: SETTINGS.stageCalls, warmup: SETTINGS.warmupCalls },
+      failures,
+    );
+    log(
+      `\nwarm call by stage (MCP_BRIDGE_TIMING=1; median of ${stages.calls} calls; the bridge's` +
+        ` view ${ms(stages.bridgeTotalP50Ms)}, the client's ${ms(stages.clientP50Ms)}):`,
+    );
+    for (const step of stages.steps) log(`    ${step.step.padEnd(64)} ${ms(step.p50Ms)}`);
+  } catch (error: unknown) {
+    log(`\nwarm call by stage: could not measure: ${errorText(error)}`);
+    stages = { error: errorText(error) };
+  }
+
   const proxyFigures = await proxy(engine, image, failures, ownerPids);
 
   let cancel: CancelFigures | { error: string };
@@ -137,6 +175,25 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
   } catch (error: unknown) {
     log(`\ncancel latency: could not measure: ${errorText(error)}`);
     cancel = { error: errorText(error) };
+  }
+
+  let memory: MemoryFigures | { error: string };
+  try {
+    memory = await bridgeMemory(
+      engine.dockerHost,
+      image,
+      { servers: SETTINGS.memoryServers },
+      failures,
+    );
+    log(
+      `\nbridge memory (VmRSS after 5 calls; after a full GC): no servers ${memory.noServersMiB.toFixed(1)} MiB` +
+        ` (${memory.noServersAfterGcMiB.toFixed(1)}; JS heap ${memory.heapNoServersMiB.toFixed(1)});` +
+        ` ${memory.servers} real servers started and listed ${memory.withServersMiB.toFixed(1)} MiB` +
+        ` (${memory.withServersAfterGcMiB.toFixed(1)}); per upstream client ${memory.perServerMiB.toFixed(2)} MiB`,
+    );
+  } catch (error: unknown) {
+    log(`\nbridge memory: could not measure: ${errorText(error)}`);
+    memory = { error: errorText(error) };
   }
 
   let soakFigures: SoakFigures | { error: string };
@@ -238,6 +295,9 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     proxy: proxyFigures,
     cancel,
     soak: soakFigures,
+    firstCalls: first,
+    stages,
+    memory,
     baseline: base,
     ratioBaselineToWarmP50: ratio,
     ratioFastestPerCallToWarmP50: conservativeRatio,

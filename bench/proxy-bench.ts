@@ -73,8 +73,13 @@ def check(result, expected, what):
         wrong.append(f"{what}: {result.text[:80]!r}, want {expected!r}")
 
 
+# The warm-up's calls are timed too: how the first calls of a cell compare with later ones.
+warmup = []
 for _ in range(WARMUP):
-    check(await mcp_everything.echo(message="x"), "Echo: x", "warm-up")
+    t0 = time.perf_counter()
+    result = await mcp_everything.echo(message="x")
+    warmup.append(time.perf_counter() - t0)
+    check(result, "Echo: x", "warm-up")
 
 samples = []
 started = time.perf_counter()
@@ -144,6 +149,8 @@ print("JSON " + json.dumps({
     "rpcHopSync": summary(hop_sync),
     "echoSync": summary(echo_sync),
     "pythonSide": summary(python_side),
+    "first100": summary(warmup[:100]),
+    "calls901to1000": summary(warmup[900:1000]) if len(warmup) >= 1000 else summary(samples[-100:]),
     "wrong": wrong,
 }))
 `;
@@ -176,6 +183,9 @@ export interface ProxiedFigures {
   echoSync: Summary;
   /** An echo against a transport that answers at once in the sandbox: Python alone. */
   pythonSide: Summary;
+  /** The cell's first 100 proxied calls (its warm-up), and its calls 901–1000. */
+  first100: Summary;
+  calls901to1000: Summary;
   /** run_python as the client saw it (bridge start not included). */
   cellMs: number;
   /** The first run_python call with servers (starts the sandbox and the server). */
@@ -190,6 +200,8 @@ interface CellOutput {
   rpcHopSync: Summary;
   echoSync: Summary;
   pythonSide: Summary;
+  first100: Summary;
+  calls901to1000: Summary;
   wrong: string[];
 }
 
@@ -233,12 +245,17 @@ export async function proxiedCalls(
   failures: Failures,
   onBridge: (pid: number) => void,
   channel: 'auto' | 'stdio' = 'auto',
+  bin?: string,
 ): Promise<ProxiedFigures> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-proxy-'));
   try {
     writeServersConfig(stateDir);
     const env = { MCP_BRIDGE_CHANNEL: channel };
-    const bridge = await startBenchBridge(dockerHost, image, { stateDir, env });
+    const bridge = await startBenchBridge(dockerHost, image, {
+      stateDir,
+      env,
+      ...(bin ? { bin } : {}),
+    });
     onBridge(bridge.pid);
     try {
       const first = await runCell(bridge, 'print((await mcp_everything.echo(message="OK")).text)');
@@ -272,6 +289,8 @@ export async function proxiedCalls(
         rpcHopSync: output.rpcHopSync,
         echoSync: output.echoSync,
         pythonSide: output.pythonSide,
+        first100: output.first100,
+        calls901to1000: output.calls901to1000,
         cellMs: cell.ms,
         firstCallMs: first.ms,
       };

@@ -4,6 +4,8 @@ import type { FigureFigures } from './figures-bench.js';
 import type { DirectFigures, ProxiedFigures, ToolsListFigures } from './proxy-bench.js';
 import type { SearchRecall } from './search-recall.js';
 import type { SoakFigures } from './soak-bench.js';
+import type { FirstCallFigures, MemoryFigures } from './perf-section.js';
+import type { StageFigures } from './stage-timing.js';
 import type { Summary } from './stats.js';
 
 /** The shapes of what the run_python benchmark measures (and writes to its JSON file). */
@@ -63,6 +65,10 @@ export interface EngineFigures {
   /** Cancel → next result (bench/cancel-bench.ts). */
   cancel: CancelFigures | { error: string };
   soak: SoakFigures | { error: string };
+  /** Issue 11: first call with the sandbox started at initialize; stages; memory. */
+  firstCalls: FirstCallFigures;
+  stages: StageFigures | { error: string };
+  memory: MemoryFigures | { error: string };
   baseline: BaselineFigures;
   /** Per-call (with wait) p50 / warm p50: the required ≥ 50×. */
   ratioBaselineToWarmP50: number;

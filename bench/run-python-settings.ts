@@ -26,6 +26,11 @@ export const SETTINGS = {
   toolsListServers: [0, 7, 100],
   /** Cancels timed per engine (bench/cancel-bench.ts). */
   cancel: { interruptible: 20, ignoring: 3 },
+  /** Issue 11: first calls 1 s after initialize, stage timing, memory with real servers. */
+  firstCallRuns: 5,
+  firstCallPauseMs: 1000,
+  stageCalls: 300,
+  memoryServers: 7,
   /** 1000 calls of mixed work on one bridge; memory, fds, containers sampled (soak-bench.ts). */
   soak: { calls: 1000, warmup: 200, timeoutEvery: 200 },
 } as const;
@@ -43,4 +48,13 @@ export const TARGETS = {
   /** Issue 3 item 6. */
   recallAt1Min: 0.8,
   recallAt5Min: 0.95,
+  /** Issue 11. */
+  warmToPingMax: 2,
+  warmP50WithFastPingMs: 0.5,
+  fastPingMs: 0.25,
+  firstAfterPauseToWarmMax: 3,
+  firstAtOnceMs: 250,
+  proxiedFirstToSteadyMax: 1.3,
+  proxiedToFloorMax: 1.3,
+  rssNoServersMiB: 100,
 } as const;

@@ -20,7 +20,7 @@ import { resultFields, soakWork, type SoakSettings } from './soak-work.js';
  * lazily, so only the second tells kept memory from garbage. See bench/README.md.
  */
 
-const GC_HOOK = path.join(REPO_ROOT, 'bench/gc-hook.mjs');
+export const GC_HOOK = path.join(REPO_ROOT, 'bench/gc-hook.mjs');
 const GC_WAIT_MS = 10_000;
 
 export const SOAK_TARGETS = {
@@ -73,7 +73,7 @@ function openFds(pid: number): number | undefined {
 }
 
 /** Asks the bridge (through bench/gc-hook.mjs) for a full collection; what is left. */
-async function collectGarbage(
+export async function collectGarbage(
   bridge: BenchBridge,
   collection: number,
 ): Promise<{ rssKiB: number; heapKiB: number; committedKiB: number } | undefined> {

@@ -122,6 +122,61 @@ export function targetRows(results: EngineFigures[]): TargetRow[] {
       value: 'error' in r.cancel ? 'failed' : ms(r.cancel.ignoring.p50),
       met: 'error' in r.cancel ? false : undefined,
     })),
+    row('warm p50 / MCP ping p50', `≤ ${TARGETS.warmToPingMax}×`, (r) => {
+      const ratio = r.warm.all.p50 / r.warm.mcpPing.p50;
+      return { value: `${ratio.toFixed(2)}×`, met: ratio <= TARGETS.warmToPingMax };
+    }),
+    row(
+      `warm p50 where ping ≤ ${TARGETS.fastPingMs} ms`,
+      `≤ ${TARGETS.warmP50WithFastPingMs} ms`,
+      (r) =>
+        r.warm.mcpPing.p50 > TARGETS.fastPingMs
+          ? { value: `ping ${ms(r.warm.mcpPing.p50)}`, met: undefined }
+          : { value: ms(r.warm.all.p50), met: r.warm.all.p50 <= TARGETS.warmP50WithFastPingMs },
+    ),
+    row('first call at once after initialize', `≤ ${TARGETS.firstAtOnceMs} ms`, (r) => ({
+      value: ms(r.firstCalls.atOnceP50),
+      met: r.firstCalls.atOnceP50 <= TARGETS.firstAtOnceMs,
+    })),
+    row(
+      'first call 1 s after initialize / warm p50',
+      `≤ ${TARGETS.firstAfterPauseToWarmMax}×`,
+      (r) => {
+        const ratio = r.firstCalls.afterPauseP50 / r.warm.all.p50;
+        return {
+          value: `${ms(r.firstCalls.afterPauseP50)} = ${ratio.toFixed(1)}×`,
+          met: ratio <= TARGETS.firstAfterPauseToWarmMax,
+        };
+      },
+    ),
+    row('proxied p50, calls 1–100 / 901–1000', `≤ ${TARGETS.proxiedFirstToSteadyMax}×`, (r) =>
+      proxyCell(r, (p) => {
+        const ratio = p.proxied.first100.p50 / p.proxied.calls901to1000.p50;
+        return { value: `${ratio.toFixed(2)}×`, met: ratio <= TARGETS.proxiedFirstToSteadyMax };
+      }),
+    ),
+    row('proxied p50 / (direct p50 + hop p50)', `≤ ${TARGETS.proxiedToFloorMax}×`, (r) =>
+      proxyCell(r, (p) => {
+        const ratio = p.proxied.echo.p50 / (p.direct.sdk.p50 + p.proxied.rpcHop.p50);
+        return { value: `${ratio.toFixed(2)}×`, met: ratio <= TARGETS.proxiedToFloorMax };
+      }),
+    ),
+    row('bridge RSS, no servers (sandbox up)', `≤ ${TARGETS.rssNoServersMiB} MiB`, (r) =>
+      'error' in r.memory
+        ? { value: 'failed', met: false }
+        : {
+            value: `${r.memory.noServersMiB.toFixed(1)} MiB`,
+            met: r.memory.noServersMiB <= TARGETS.rssNoServersMiB,
+          },
+    ),
+    row('bridge RSS, 7 real servers warm; per client', '—', (r) =>
+      'error' in r.memory
+        ? { value: 'failed', met: false }
+        : {
+            value: `${r.memory.withServersMiB.toFixed(1)} MiB; ${r.memory.perServerMiB.toFixed(2)} MiB`,
+            met: undefined,
+          },
+    ),
     ...SOAK_ROWS.map((soakRow) => row(soakRow.figure, soakRow.target, (r) => soakRow.cell(r.soak))),
     row('wrong results', '0', (r) => ({
       value: String(r.failures.count),

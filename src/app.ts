@@ -34,6 +34,7 @@ import { ServerCatalog } from './proxy/server-catalog.js';
 import { ArtifactStore } from './state/artifact-store.js';
 import { capabilitySummary } from './server/mounts-summary.js';
 import { createMcpServer } from './server/mcp-server.js';
+import { warmServerPaths } from './server/warm-paths.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
@@ -42,6 +43,13 @@ import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
 import { SavedToolStore } from './state/saved-tools.js';
 import { UpstreamRegistry } from './upstream/upstream-registry.js';
+import {
+  beginCallTiming,
+  enableCallTiming,
+  finishCallTiming,
+  markStage,
+  noteMessageParsed,
+} from './util/call-timing.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
@@ -50,9 +58,13 @@ export class BridgeApp {
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
   readonly #audit: CallAuditStore;
+  readonly #timing: Logger | undefined;
+  readonly #config: BridgeConfig;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
+    this.#config = config;
+    this.#timing = config.timing ? logger.child({ component: 'timing' }) : undefined;
     // Host folders (MCP_BRIDGE_MOUNTS) are checked before anything starts: a refused one
     // stops startup with the variable named.
     const mounts = checkedHostMounts(config);
@@ -152,7 +164,16 @@ export class BridgeApp {
   }
 
   async start(transport: Transport): Promise<void> {
+    // The sandbox starts once the client has initialized, not at its first call: clients
+    // send that call seconds later, by when the sandbox is ready (docs/architecture.md).
+    this.server.oninitialized = () => {
+      this.session.prewarm();
+      // While the engine works: compile the host side of a call (src/server/warm-paths.ts).
+      setImmediate(() => warmServerPaths(this.#config));
+    };
+    if (this.#timing) timeCalls(this.#timing); // before connect: first to see stdin
     await this.server.connect(transport);
+    if (this.#timing) timeResponses(transport);
     this.session.warmUp();
   }
 
@@ -170,6 +191,34 @@ export class BridgeApp {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * MCP_BRIDGE_TIMING: each call's stages go to the log (ms since its first byte arrived),
+ * with the runner's own figures; bench/README.md reads them. Only set up when on.
+ */
+function timeCalls(logger: Logger): void {
+  enableCallTiming((record) => {
+    const start = record.stages[0]?.[1] ?? 0;
+    const stages = record.stages.map(([stage, at]) => [stage, Number((at - start).toFixed(4))]);
+    logger.info({ stages, runner: record.runner }, 'call timing');
+  });
+  process.stdin.on('data', beginCallTiming); // the stdio transport's input
+}
+
+/** Wraps the connected transport: when a message is parsed, when its response is written. */
+function timeResponses(transport: Transport): void {
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    noteMessageParsed('id' in message && 'method' in message);
+    deliver?.(message, extra);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    markStage('response write');
+    await send(message, options);
+    finishCallTiming();
+  };
 }
 
 /** The sandbox's hardening settings, less its command and labels (the installer's too). */

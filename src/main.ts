@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { BridgeApp } from './app.js';
+// First: stand-ins for modules the MCP SDK loads but seldom uses (memory). The parts that
+// load the SDK are imported dynamically below, after it (src/util/lazy-sdk-modules.ts).
+import './util/lazy-sdk-modules.js';
 import { loadConfig, type BridgeConfig } from './config/env.js';
-import { runDoctor } from './doctor/doctor.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
-import { runAuditCommand } from './state/audit-cli.js';
-import { runToolsCommand } from './state/tools-cli.js';
 import { packageVersion } from './util/package-root.js';
 
 const USAGE = `Usage: mcp-server-code-execution-mode <command>
@@ -52,9 +50,11 @@ async function main(argv: string[]): Promise<number | undefined> {
   const logger = createLogger(config.logLevel, config.logFile);
 
   if (command === 'doctor') {
+    const { runDoctor } = await import('./doctor/doctor.js');
     return runDoctor(config, logger, (line) => process.stdout.write(`${line}\n`));
   }
   if (command === 'tools') {
+    const { runToolsCommand } = await import('./state/tools-cli.js');
     return runToolsCommand(argv.slice(1), {
       stateDir: config.stateDir,
       logger,
@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
 
   if (command === 'audit') {
+    const { runAuditCommand } = await import('./state/audit-cli.js');
     return runAuditCommand(argv.slice(1), {
       stateDir: config.stateDir,
       logger,
@@ -74,7 +75,11 @@ async function main(argv: string[]): Promise<number | undefined> {
     });
   }
 
-  let app: BridgeApp;
+  const [{ BridgeApp }, { StdioServerTransport }] = await Promise.all([
+    import('./app.js'),
+    import('@modelcontextprotocol/sdk/server/stdio.js'),
+  ]);
+  let app: InstanceType<typeof BridgeApp>;
   try {
     app = new BridgeApp(config, logger, packageVersion());
   } catch (error: unknown) {

@@ -36,6 +36,8 @@ class Cell(NamedTuple):
     # of the runner's memory can: docs/protocol.md, "Limits and trust").
     done_token: str = ""
     display: Limits = Limits()
+    # time.perf_counter() when the frame was read, only when the host asked for timing.
+    received_at: float = 0.0
 
     @classmethod
     def from_frame(cls, frame: Frame, warn: Warn) -> Cell:
@@ -70,7 +72,10 @@ class Executor:
         reaper: Reaper,
         before_cell: BeforeCell | None = None,
         display: Display | None = None,
+        timing: bool = False,
     ) -> None:
+        self._timing = timing  # MCP_BRIDGE_TIMING: step times in each `done`
+        self._compiled_at = 0.0
         self._capture = capture
         self._display = display
         self._before_cell = before_cell
@@ -87,6 +92,7 @@ class Executor:
 
     def run(self, cell: Cell) -> Frame:
         """Runs one cell and returns its `done` frame, sent after all its output."""
+        begun = time.perf_counter() if self._timing else 0.0
         self._capture.begin(cell.id, cell.max_output_chars)
         if self._display is not None:
             self._display.begin(cell.id, cell.display)
@@ -100,7 +106,7 @@ class Executor:
         self._prepare(cell)
         mark = self._reaper.mark()
         error: BaseException | None = None
-        started = time.perf_counter()
+        started = self._compiled_at = time.perf_counter()
         self._interrupter.arm(cell.id)
         try:
             self._interrupter.call_user(lambda: self._execute(cell.code, filename))
@@ -108,7 +114,8 @@ class Executor:
             error = raised
         if self._display is not None and os.getpid() == self._runner_pid:
             error = self._show_figures(error)
-        duration_ms = (time.perf_counter() - started) * 1000
+        ended = time.perf_counter()
+        duration_ms = (ended - started) * 1000
         if os.getpid() != self._runner_pid:
             # A process forked by user code finished the cell: it is not the runner.
             os._exit(self._outcome(error, interrupted=False)[1])
@@ -123,8 +130,9 @@ class Executor:
                 f"[sandbox] This call hit the sandbox's process limit; the {killed} "
                 "processes it started were killed.\n"
             )
+        captured = time.perf_counter() if self._timing else 0.0
         dropped = self._capture.end()
-        return {
+        done: Frame = {
             "type": "done",
             "id": cell.id,
             "token": cell.done_token,
@@ -133,6 +141,10 @@ class Executor:
             "dropped": dropped,
             "durationMs": round(duration_ms, 3),
         }
+        if self._timing:
+            steps = (cell.received_at, begun, started, self._compiled_at, ended, captured)
+            done["timing"] = _step_times(steps + (time.perf_counter(),))
+        return done
 
     def _show_figures(self, error: BaseException | None) -> BaseException | None:
         """The figures the cell left open become its images, even after an exception.
@@ -157,6 +169,8 @@ class Executor:
 
     def _execute(self, source: str, filename: str) -> None:
         code = compile(source, filename, "exec", PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        if self._timing:
+            self._compiled_at = time.perf_counter()
         if code.co_flags & CO_COROUTINE:  # top-level await: eval gives a coroutine
             self._coroutines.run(eval(code, self._namespace))
         else:
@@ -193,6 +207,17 @@ class Executor:
             text = f"{_headline(error)}\n[sandbox] no traceback: {failed!r}\n"
         # Our writer, not sys.stderr: user code may have redirected that.
         self._capture.stderr().write(text)
+
+
+STEPS = ("wait", "prepare", "compile", "exec", "finish", "capture")
+
+
+def _step_times(stamps: tuple[float, ...]) -> dict[str, float]:
+    """Milliseconds between consecutive stamps, named as the host's schema expects."""
+    return {
+        name: round(max(0.0, (after - before) * 1000), 4)
+        for name, before, after in zip(STEPS, stamps, stamps[1:])
+    }
 
 
 def _headline(error: BaseException) -> str:

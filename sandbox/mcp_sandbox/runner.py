@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import sys
+import time
 import warnings
 from typing import BinaryIO
 
@@ -39,8 +40,15 @@ def main(reader: BinaryIO, boot: Frame) -> None:
     connect_mcp(calls, ProgressSender(channel, calls.running_cell))
     display = Display(channel)
     install_display(display)  # display(), plt.show(), Image.show(): images of the call
-    executor = Executor(capture, interrupter, reaper, before_cell=install_servers, display=display)
+    timing = boot.get("timing") is True  # MCP_BRIDGE_TIMING on the host
+    executor = Executor(
+        capture, interrupter, reaper, before_cell=install_servers, display=display, timing=timing
+    )
     cells: queue.SimpleQueue[Cell] = queue.SimpleQueue()
+
+    def on_execute(frame: Frame) -> None:
+        cell = Cell.from_frame(frame, channel.warn)
+        cells.put(cell._replace(received_at=time.perf_counter()) if timing else cell)
 
     def on_eof() -> None:
         # The host is gone (Podman closes stdin when the attach ends): stop
@@ -49,7 +57,7 @@ def main(reader: BinaryIO, boot: Frame) -> None:
         os._exit(0)
 
     handlers = {
-        "execute": lambda frame: cells.put(Cell.from_frame(frame, channel.warn)),
+        "execute": on_execute,
         "interrupt": lambda frame: interrupter.request(positive_int(frame, "id")),
         "rpc_response": calls.resolve,
     }

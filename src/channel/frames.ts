@@ -67,6 +67,10 @@ export const outputFrameSchema = z.object({
   data: z.string(),
 });
 
+/** The steps of a cell the runner times when asked (docs/protocol.md, `done`). */
+export const RUNNER_STAGES = ['wait', 'prepare', 'compile', 'exec', 'finish', 'capture'] as const;
+export type RunnerStage = (typeof RUNNER_STAGES)[number];
+
 /** The per-cell secret an `execute` frame carries and its `done` frame echoes. */
 const doneToken = z.string().max(128);
 
@@ -78,6 +82,18 @@ export const doneFrameSchema = z.object({
   outcome: z.enum(['completed', 'exception', 'interrupted']),
   dropped: z.object({ stdout: count, stderr: count }),
   durationMs: z.number().nonnegative(),
+  /**
+   * Only when the boot frame asked for it (MCP_BRIDGE_TIMING): ms per step of the cell,
+   * by the runner's clock; logged, never acted on.
+   */
+  timing: z
+    .object(
+      Object.fromEntries(
+        RUNNER_STAGES.map((stage) => [stage, z.number().nonnegative().max(3_600_000)]),
+      ) as Record<RunnerStage, z.ZodNumber>,
+    )
+    .partial()
+    .optional(),
 });
 
 /**
@@ -202,6 +218,8 @@ export type HostFrame =
       entry: string;
       /** The socket lane on offer (src/channel/socket-lane.ts); absent: stdin/stdout only. */
       lane?: { path: string; token: string };
+      /** MCP_BRIDGE_TIMING: put the cell's step times in each `done` frame. */
+      timing?: true;
     }
   | {
       type: 'execute';

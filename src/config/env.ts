@@ -107,6 +107,9 @@ const envSchema = z.object({
     }),
   MCP_BRIDGE_LOG_FILE: z.string().trim().min(1).optional(),
   MCP_BRIDGE_ALLOW_SELF_SERVER: flag.default(false),
+  MCP_BRIDGE_TIMING: flag
+    .default(false)
+    .describe('Logs how long each stage of every call took (the bench reads it); off: no cost'),
   MCP_SERVERS_CONFIG: z.string().trim().min(1).optional(),
   MCP_BRIDGE_CLIENT_CONFIGS: z
     .string()
@@ -199,6 +202,8 @@ export interface BridgeConfig {
   packages: PackagesConfig;
   /** Images per call, their size, structuredContent (src/config/display-env.ts). */
   display: DisplayConfig;
+  /** MCP_BRIDGE_TIMING: log each call's stage times, the runner's included (bench). */
+  timing: boolean;
 }
 
 /** Reads the bridge's settings from `env`; throws ConfigError naming every bad variable. */
@@ -252,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     executor: executorConfig(e),
     packages: packagesConfig(e),
     display: displayConfig(e),
+    timing: e.MCP_BRIDGE_TIMING,
   };
 }
 

@@ -1,3 +1,5 @@
+// First: stand-ins for dockerode's unused modules must be cached before it loads.
+import './lazy-engine-modules.js';
 import Dockerode from 'dockerode';
 import { RuntimeUnavailableError } from '../errors.js';
 

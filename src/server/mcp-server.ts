@@ -1,4 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import {
   CallToolRequestSchema,
   ListResourcesRequestSchema,
@@ -36,7 +38,7 @@ export function createMcpServer(deps: McpServerDependencies): Server {
   const { config } = deps;
   const server = new Server(
     { name: SERVER_NAME, version: deps.version },
-    { capabilities: { tools: {}, resources: {} } },
+    { capabilities: { tools: {}, resources: {} }, jsonSchemaValidator: lazyValidator() },
   );
   const executorEnabled = config.executor.tools !== 'run_python';
   const tools = [
@@ -138,5 +140,16 @@ function readArtifact(store: ArtifactStore | undefined, uri: string) {
         ? { uri, mimeType: artifact.mimeType, text }
         : { uri, mimeType: artifact.mimeType, blob: bytes.toString('base64') },
     ],
+  };
+}
+
+/**
+ * The SDK checks elicitation answers with Ajv, and the bridge never elicits: Ajv is built
+ * (and loaded, src/server/lazy-sdk-modules.ts) only if that ever changes.
+ */
+function lazyValidator(): jsonSchemaValidator {
+  let real: jsonSchemaValidator | undefined;
+  return {
+    getValidator: (schema) => (real ??= new AjvJsonSchemaValidator()).getValidator(schema),
   };
 }

@@ -3,6 +3,7 @@ import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallControl, CallServers, SandboxSession } from '../session/sandbox-session.js';
+import { markStage } from '../util/call-timing.js';
 import { closestFirst } from '../util/closest.js';
 import { installMissingImports, type DependencyInstaller } from './dependencies.js';
 import { recordExecution, type HistoryWriter } from './history-recorder.js';
@@ -41,6 +42,7 @@ export async function handleRunPython(
   deps: RunPythonDependencies,
   control: CallControl = {},
 ): Promise<CallToolResult> {
+  markStage('handler');
   const { config, session, logger } = deps;
   const parsed = parseRunPythonArgs(rawArgs, config);
   if (!parsed.ok) {
@@ -65,20 +67,26 @@ export async function handleRunPython(
   try {
     const reach = await deps.servers.prepare(servers);
     const dependencies = await installMissingImports(session, code, deps.packages, control.signal);
+    markStage('prepared');
     const report = await session.run(code, timeoutSeconds, reach, control);
+    markStage('settled');
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
     const payload = reportToPayload(report, { timeoutSeconds, servers });
+    markStage('payload');
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
+    markStage('history');
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
     const files = report.display?.artifacts ?? [];
     const kept = files.length > 0 && deps.artifacts ? deps.artifacts.save(files) : undefined;
-    return renderRichResult(
+    const rendered = renderRichResult(
       payload,
       report.display,
       config.outputMode,
       kept?.stored,
       kept?.notices,
     );
+    markStage('rendered');
+    return rendered;
   } catch (error: unknown) {
     if (!(error instanceof BridgeError)) {
       logger.error({ err: error }, 'run_python failed unexpectedly');

@@ -8,6 +8,7 @@ import type {
   SandboxFrame,
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
+import { markStage, noteRunnerTiming } from '../util/call-timing.js';
 import type { SandboxSources } from './boot-modules.js';
 import {
   cancelKillMessage,
@@ -161,6 +162,7 @@ export class LiveSandbox {
         ...(servers?.length ? { servers } : {}),
         ...(display ? { display } : {}),
       });
+      markStage('execute written');
     });
   }
 
@@ -224,6 +226,8 @@ export class LiveSandbox {
         if (current?.id === frame.id) current.observer?.progress?.(frame);
         return;
       case 'done':
+        markStage('done received');
+        noteRunnerTiming(frame.timing);
         if (current?.id === frame.id && !current.finishFromDone(frame))
           this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;

@@ -1,5 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { DisplayLimits, DoneFrame } from '../channel/frames.js';
+import { randomHex } from '../util/random-hex.js';
 import type { StopReason } from './cancellation.js';
 import { DisplayCollector, NO_IMAGES } from './display-collector.js';
 import type { ExecutionObserver, ExecutionResult } from './execution.js';
@@ -12,7 +13,7 @@ type Ending = Omit<ExecutionResult, 'stdout' | 'stderr'>;
 export class PendingExecution {
   readonly id: number;
   /** The secret the cell's `done` frame must carry (docs/protocol.md), fresh per cell. */
-  readonly doneToken = randomBytes(16).toString('hex');
+  readonly doneToken = randomHex(16);
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   /** The cell's images (within its limits) and notices about them. */

@@ -42,7 +42,8 @@ export const RPC_LIMITS = {
  */
 export class RpcGate {
   readonly #handler: RpcHandler;
-  readonly #cellEnded = new AbortController();
+  /** Made at the cell's first request: most cells send none, and pay nothing for it. */
+  #cellEnded: AbortController | undefined;
   #inFlight = 0;
   #total = 0;
   #refused = 0;
@@ -55,7 +56,16 @@ export class RpcGate {
   /** No answer is delivered after the cell ended: `answer` resolves to undefined then. */
   close(): void {
     this.#closed = true;
-    this.#cellEnded.abort(new Error('the run_python call ended'));
+    this.#cellEnded?.abort(new Error('the run_python call ended'));
+  }
+
+  /** Aborts when the cell ends (at once for a gate already closed). */
+  get #signal(): AbortSignal {
+    if (!this.#cellEnded) {
+      this.#cellEnded = new AbortController();
+      if (this.#closed) this.#cellEnded.abort(new Error('the run_python call ended'));
+    }
+    return this.#cellEnded.signal;
   }
 
   /** Undefined: no answer is sent (the cell ended, or it is past the refusal budget). */
@@ -74,7 +84,7 @@ export class RpcGate {
     this.#total += 1;
     let answer: RpcAnswer;
     try {
-      answer = { success: true, payload: await this.#handler(payload, this.#cellEnded.signal) };
+      answer = { success: true, payload: await this.#handler(payload, this.#signal) };
     } catch (error: unknown) {
       answer = { success: false, error: errorMessage(error) };
     } finally {

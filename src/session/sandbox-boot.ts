@@ -7,6 +7,7 @@ import { isEngineUnreachable } from '../container/engine-errors.js';
 import { SandboxContainer, type ContainerStreams } from '../container/sandbox-container.js';
 import { SandboxStartError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { callTimingEnabled } from '../util/call-timing.js';
 import { deferred } from '../util/deferred.js';
 import type { SandboxSources } from './boot-modules.js';
 import type { SandboxBlueprint } from './sandbox-blueprint.js';
@@ -127,6 +128,7 @@ export async function bootSandbox(options: {
     modules: options.sources.modules,
     entry: options.sources.entry,
     ...(lane ? { lane: lane.offer } : {}),
+    ...(callTimingEnabled() ? { timing: true as const } : {}),
   });
 
   const timer = setTimeout(

@@ -5,6 +5,7 @@ import { engineDownError, isEngineUnreachable } from '../container/engine-errors
 import { removeLeftoverContainers, removeOwnSandboxes } from '../container/leftovers.js';
 import { QueueFullError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { markStage } from '../util/call-timing.js';
 import type { SandboxSources } from './boot-modules.js';
 import { cancelledBeforeStart, cancelledStateLostNotice } from './cancellation.js';
 import { displayLimits } from './display-collector.js';
@@ -17,6 +18,8 @@ import {
 
 /** Sandboxes started for one call whose start-up cell failed, before one starts without it. */
 const MAX_STARTUP_ATTEMPTS = 3;
+/** The pre-warm's empty cell; a sandbox that cannot run `pass` in this time is no use. */
+const WARM_CELL_TIMEOUT_MS = 30_000;
 
 /** What a call's cell may reach: the servers loaded for it and its request handler. */
 export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
@@ -59,7 +62,8 @@ export interface SessionDependencies {
 }
 
 /**
- * The agent's Python session: one long-lived sandbox, started on first use, reused by
+ * The agent's Python session: one long-lived sandbox, started when the client has
+ * initialized (prewarm) or else on first use, reused by
  * every call, replaced when it dies or idles out. Calls run one at a time in arrival
  * order; the wait queue is bounded.
  */
@@ -76,6 +80,10 @@ export class SandboxSession {
   #closed = false;
   /** Set once a sandbox start was tried: later starts first clear what earlier ones left. */
   #mayHaveStrays = false;
+  /** A container being created and booted: close() waits for it, then removes it. */
+  #booting: Promise<LiveSandbox> | undefined;
+  /** Sandboxes that ran a call: only their loss costs the agent state worth a notice. */
+  readonly #used = new WeakSet<LiveSandbox>();
 
   constructor(deps: SessionDependencies) {
     this.#deps = deps;
@@ -120,9 +128,39 @@ export class SandboxSession {
     );
   }
 
+  /**
+   * Starts the sandbox ahead of the first call (the client has initialized, and usually
+   * sends its first call seconds later). It takes the queue's place like a call, so a call
+   * arriving meanwhile waits only for what is left of the start. A failure is only logged:
+   * the first call then starts a sandbox as it always did, and reports what went wrong.
+   */
+  prewarm(): void {
+    if (this.#closed) return;
+    const started = performance.now();
+    this.#tail = this.#tail.then(async () => {
+      if (this.#closed || this.#sandbox?.alive) return;
+      try {
+        const sandbox = await this.#ensureSandbox();
+        // One empty cell: the runner loads what every first cell needs (the rest of the
+        // in-sandbox `mcp` package), so the agent's first call does not pay for it.
+        await sandbox.execute({ code: 'pass', timeoutMs: WARM_CELL_TIMEOUT_MS, maxOutputChars: 0 });
+        this.#logger.info({ ms: Math.round(performance.now() - started) }, 'sandbox pre-warmed');
+      } catch (error: unknown) {
+        this.#logger.info(
+          { err: errorMessage(error), ms: Math.round(performance.now() - started) },
+          'sandbox pre-warm failed; the first call starts one',
+        );
+      } finally {
+        this.#armIdleTimer(); // a pre-warmed sandbox idles out like any other
+      }
+    });
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
+    // A container still booting (e.g. the pre-warm) is removed once it exists.
+    await this.#booting?.catch(() => undefined);
     const sandbox = this.#sandbox;
     this.#sandbox = undefined;
     await sandbox?.destroy();
@@ -139,9 +177,11 @@ export class SandboxSession {
   ): Promise<RunReport> {
     // Cancelled while it waited: it never starts (not even a sandbox for it).
     if (mcp.signal?.aborted) return { ...cancelledBeforeStart(), notices: [] };
+    markStage('dequeued');
     clearTimeout(this.#idleTimer);
     try {
       const sandbox = await this.#ensureSandbox();
+      this.#used.add(sandbox);
       const notices = internal ? [] : this.#takeNotices();
       const result = await sandbox.execute({
         code,
@@ -209,6 +249,17 @@ export class SandboxSession {
   }
 
   async #startSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
+    if (this.#closed) throw new Error('the bridge is shutting down');
+    const booting = this.#bootSandbox(engine);
+    this.#booting = booting;
+    try {
+      return await booting;
+    } finally {
+      if (this.#booting === booting) this.#booting = undefined;
+    }
+  }
+
+  async #bootSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
     // A sandbox that died while the engine was away could not be removed then.
     if (this.#mayHaveStrays) await removeOwnSandboxes(engine.docker, this.#logger);
     this.#mayHaveStrays = true;
@@ -221,13 +272,17 @@ export class SandboxSession {
       interruptGraceMs: this.#deps.config.interruptGraceSeconds * 1000,
       onDeath: (reason, duringCall) => {
         if (this.#sandbox === sandbox) this.#sandbox = undefined;
-        if (!duringCall && !this.#closed) {
+        if (!duringCall && !this.#closed && this.#used.has(sandbox)) {
           this.#addNotice(
             `The sandbox stopped between calls (${reason}); this call runs in a fresh one, so earlier variables and imports are gone.`,
           );
         }
       },
     });
+    if (this.#closed) {
+      await sandbox.destroy();
+      throw new Error('the bridge is shutting down');
+    }
     this.#logger.info(
       {
         ms: Math.round(performance.now() - started),
@@ -284,9 +339,11 @@ export class SandboxSession {
       const sandbox = this.#sandbox;
       if (!sandbox || this.#waiting > 0) return;
       this.#sandbox = undefined;
-      this.#addNotice(
-        `The sandbox was stopped after ${seconds}s without calls (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT); this call runs in a fresh one, so earlier variables and imports are gone.`,
-      );
+      if (this.#used.has(sandbox)) {
+        this.#addNotice(
+          `The sandbox was stopped after ${seconds}s without calls (MCP_BRIDGE_RUNTIME_IDLE_TIMEOUT); this call runs in a fresh one, so earlier variables and imports are gone.`,
+        );
+      }
       this.#logger.info({ idleSeconds: seconds }, 'stopping idle sandbox');
       void sandbox.destroy();
     }, seconds * 1000);

@@ -37,11 +37,11 @@
  * (history-schema.ts), the queries (history-queries.ts), the file on disk
  * (history-file.ts); this module keeps them working together.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { randomHex } from '../util/random-hex.js';
 import { isCorrupt, moveAside, openHistoryFile, sameFile } from './history-file.js';
 import { prepareConnection, type Connection } from './history-queries.js';
 import { fromRow, toRow, type ExecutionRecord } from './history-record.js';
@@ -93,7 +93,7 @@ export class HistoryStore {
   }
 
   newId(): string {
-    return `exec_${Date.now()}_${randomBytes(4).toString('hex')}`;
+    return `exec_${Date.now()}_${randomHex(4)}`;
   }
 
   /**
