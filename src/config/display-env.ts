@@ -1,8 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseByteSize } from './byte-size.js';
-import { integer } from './env-values.js';
+import { byteSize, integer } from './env-values.js';
 
 /**
  * Settings of rich results (README, Configuration): images per call, their size, and when
@@ -24,20 +23,12 @@ export type StructuredMode = (typeof STRUCTURED_MODES)[number];
 
 export const displayEnvShape = {
   MCP_BRIDGE_IMAGES_PER_CALL: integer(0, 64).default(8),
-  MCP_BRIDGE_IMAGE_MAX_BYTES: z
-    .string()
-    .default(String(1024 * 1024))
-    .transform((value, ctx) => {
-      const bytes = parseByteSize(value);
-      if (bytes === undefined || bytes < MIN_IMAGE_BYTES || bytes > MAX_IMAGE_BYTES) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a size from 16k to 2m, e.g. 1048576 or 1m',
-        });
-        return z.NEVER;
-      }
-      return bytes;
-    }),
+  MCP_BRIDGE_IMAGE_MAX_BYTES: byteSize(
+    String(1024 * 1024),
+    MIN_IMAGE_BYTES,
+    MAX_IMAGE_BYTES,
+    'must be a size from 16k to 2m, e.g. 1048576 or 1m',
+  ),
   MCP_BRIDGE_ARTIFACTS_MB: integer(16, 1_048_576).default(256),
   MCP_BRIDGE_ARTIFACTS_DIR: z.string().trim().min(1).optional(),
   MCP_BRIDGE_STRUCTURED: z

@@ -1,10 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { flag, integer } from './env-values.js';
+import { byteSize, flag, integer } from './env-values.js';
 import { ConfigError } from '../errors.js';
 import { parseLogLevel, type LogLevel } from '../logger.js';
-import { parseByteSize } from './byte-size.js';
 import {
   executorConfig,
   executorEnvShape,
@@ -51,20 +50,12 @@ const envSchema = z.object({
   MCP_BRIDGE_IMAGE: z.string().trim().min(1).default('python:3.14-slim'),
   MCP_BRIDGE_TIMEOUT: integer(1, 86_400).default(30),
   MCP_BRIDGE_MAX_TIMEOUT: integer(1, 86_400).default(120),
-  MCP_BRIDGE_MEMORY: z
-    .string()
-    .default('512m')
-    .transform((value, ctx) => {
-      const bytes = parseByteSize(value);
-      if (bytes === undefined || bytes < 32 * 1024 * 1024) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a size of at least 32m, e.g. 512m or 1g',
-        });
-        return z.NEVER;
-      }
-      return bytes;
-    }),
+  MCP_BRIDGE_MEMORY: byteSize(
+    '512m',
+    32 * 1024 * 1024,
+    Number.MAX_SAFE_INTEGER,
+    'must be a size of at least 32m, e.g. 512m or 1g',
+  ),
   MCP_BRIDGE_PIDS: integer(16, 32_768).default(128),
   MCP_BRIDGE_CPUS: z
     .string()
