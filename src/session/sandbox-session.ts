@@ -95,13 +95,15 @@ export class SandboxSession {
    * `internal`: the bridge's own helper cell (safety check, import scan); notices such as
    * a session reset stay pending for the next call the agent makes. `signal` and
    * `observer` (CallControl): a call cancelled while it waits never starts; a running one
-   * is interrupted as on timeout.
+   * is interrupted as on timeout. `returnsMedia: false`: a call whose answer cannot carry
+   * images or files (the executor toolset's JSON); its cell leaves `/workspace/out` alone,
+   * so a later `run_python` still returns what it wrote there.
    */
   run(
     code: string,
     timeoutSeconds: number,
     mcp: CallServers = {},
-    options: { internal?: boolean } & CallControl = {},
+    options: { internal?: boolean; returnsMedia?: boolean } & CallControl = {},
   ): Promise<RunReport> {
     if (this.#waiting >= this.#deps.config.queueLimit) {
       return Promise.reject(
@@ -113,7 +115,15 @@ export class SandboxSession {
     this.#waiting += 1;
     const control = { signal: options.signal, observer: options.observer };
     const result = this.#tail.then(() =>
-      this.#runNow(code, timeoutSeconds, { ...mcp, ...control }, options.internal === true),
+      this.#runNow(
+        code,
+        timeoutSeconds,
+        { ...mcp, ...control },
+        {
+          internal: options.internal === true,
+          media: options.internal !== true && options.returnsMedia !== false,
+        },
+      ),
     );
     this.#tail = result.catch(() => undefined);
     return result.finally(() => {
@@ -173,7 +183,7 @@ export class SandboxSession {
     code: string,
     timeoutSeconds: number,
     mcp: CallServers & CallControl,
-    internal: boolean,
+    { internal, media }: { internal: boolean; media: boolean },
   ): Promise<RunReport> {
     // Cancelled while it waited: it never starts (not even a sandbox for it).
     if (mcp.signal?.aborted) return { ...cancelledBeforeStart(), notices: [] };
@@ -188,8 +198,9 @@ export class SandboxSession {
         timeoutMs: timeoutSeconds * 1000,
         maxOutputChars: this.#deps.config.outputLimitChars,
         ...mcp,
-        // The agent's calls return images; the bridge's own cells do not.
-        ...(internal ? {} : { display: displayLimits(this.#deps.config.display) }),
+        // run_python returns images and files; the bridge's own cells and the executor's
+        // JSON answers do not.
+        ...(media ? { display: displayLimits(this.#deps.config.display) } : {}),
       });
       if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
       if (result.outcome === 'cancelled') {

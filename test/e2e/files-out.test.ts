@@ -39,7 +39,8 @@ describeEachEngine('files out', (engine) => {
     copies = mkdtempSync(path.join(os.tmpdir(), 'mcp-artifacts-copy-'));
     bridge = await startBridge({
       dockerHost: engine.dockerHost,
-      env: { ...engine.bridgeEnv, MCP_BRIDGE_ARTIFACTS_DIR: copies },
+      // `all`: the executor's tools too, whose JSON answers carry no files.
+      env: { ...engine.bridgeEnv, MCP_BRIDGE_ARTIFACTS_DIR: copies, MCP_BRIDGE_TOOLS: 'all' },
     });
   });
   afterAll(async () => {
@@ -84,6 +85,22 @@ print("JSON " + json.dumps(base64.b64encode(open("/workspace/out/rain.csv", "rb"
     // Unchanged files are not returned again.
     const next = await bridge.run({ code: 'print("again")' });
     expect(linksOf(next)).toEqual([]);
+  });
+
+  it('a file written by execute_python_code (JSON answer, no files) comes back with the next run_python', async () => {
+    const executed = (await bridge.client.callTool({
+      name: 'execute_python_code',
+      arguments: {
+        code: 'open("/workspace/out/from-executor.txt", "w").write("kept for later")',
+        allow_unsafe: true,
+      },
+    })) as CallToolResult;
+    expect(JSON.parse(resultText(executed)), resultText(executed)).toMatchObject({ success: true });
+    expect(linksOf(executed)).toEqual([]);
+
+    const next = await bridge.run({ code: 'print("next")' });
+    expect(linksOf(next).map((link) => link.name)).toEqual(['from-executor.txt']);
+    expect(embeddedOf(next)[0]?.resource).toMatchObject({ text: 'kept for later' });
   });
 
   it('save_artifact: bytes come back as a blob, a PNG file as an image', async () => {

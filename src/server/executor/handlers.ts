@@ -188,7 +188,7 @@ async function executeCode(
     args.timeout ?? config.executor.timeoutSeconds,
     config.maxTimeoutSeconds,
   );
-  const report = await session.run(args.code, timeout, {}, control);
+  const report = await session.run(args.code, timeout, {}, { ...control, returnsMedia: false });
   const success = report.outcome === 'completed' && report.exitCode === 0;
   const status = success ? 'success' : executorStatus(report.outcome);
   recordExecution(deps.history, { ...record, status, report });
