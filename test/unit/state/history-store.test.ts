@@ -11,9 +11,8 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
-import type { Logger } from '../../../src/logger.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { captureLogger, entry, inspect, type LogLine } from '../../support/history-fixtures.js';
 import {
   HISTORY_FILE,
   HistoryStore,
@@ -21,21 +20,6 @@ import {
   type ExecutionRecord,
 } from '../../../src/state/history-store.js';
 import { truncateStoredCode } from '../../../src/state/history-record.js';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-function captureLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger: Logger = pino(
-    { level: 'trace' },
-    { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
-  );
-  return { logger, lines };
-}
 
 const errorsIn = (lines: LogLine[]) => lines.filter((line) => line.level >= 50);
 
@@ -56,41 +40,6 @@ function openStore(maxEntries = 1000, logger = captureLogger().logger): HistoryS
   const store = HistoryStore.open(stateDir, { maxEntries, logger });
   opened.push(store);
   return store;
-}
-
-let sequence = 0;
-function entry(store: HistoryStore, overrides: Partial<ExecutionRecord> = {}): ExecutionRecord {
-  sequence += 1;
-  const started = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence));
-  return {
-    id: store.newId(),
-    session: 'session-1',
-    tool: 'run_python',
-    code: `print(${sequence})`,
-    status: 'success',
-    exitCode: 0,
-    startedAt: started.toISOString(),
-    completedAt: new Date(started.getTime() + 12).toISOString(),
-    durationMs: 12.5,
-    stdoutChars: 3,
-    stderrChars: 0,
-    servers: [],
-    error: null,
-    ...overrides,
-  };
-}
-
-/** Integrity and row count read with a plain connection, independent of the store. */
-function inspect(file: string): { integrity: string; rows: number } {
-  const db = new Database(file, { readonly: true });
-  try {
-    return {
-      integrity: String(db.pragma('integrity_check', { simple: true })),
-      rows: Number(db.prepare('SELECT count(*) FROM executions').pluck().get()),
-    };
-  } finally {
-    db.close();
-  }
 }
 
 // Several processes writing one file: test/integration/history-store.test.ts.
