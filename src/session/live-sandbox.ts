@@ -41,6 +41,8 @@ export type DeathListener = (reason: string, duringCall: boolean) => void;
  */
 export class LiveSandbox {
   readonly ready: ReadyFrame;
+  /** Milliseconds of each start-up step (sandbox-boot.ts), for the log. */
+  readonly startSteps: Record<string, number>;
   readonly #link: SandboxLink;
   readonly #nonce: string;
   readonly #log: SandboxLog;
@@ -56,7 +58,13 @@ export class LiveSandbox {
   #dead = false;
 
   private constructor(
-    booted: { link: SandboxLink; ready: ReadyFrame; nonce: string; log: SandboxLog },
+    booted: {
+      link: SandboxLink;
+      ready: ReadyFrame;
+      nonce: string;
+      log: SandboxLog;
+      steps: Record<string, number>;
+    },
     options: {
       logger: Logger;
       memoryLimitBytes: number;
@@ -67,6 +75,7 @@ export class LiveSandbox {
   ) {
     this.#link = booted.link;
     this.ready = booted.ready;
+    this.startSteps = booted.steps;
     this.#nonce = booted.nonce;
     this.#log = booted.log;
     this.#logger = options.logger;

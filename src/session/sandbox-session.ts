@@ -165,11 +165,25 @@ export class SandboxSession {
     return result;
   }
 
-  /** Connects to the engine and clears a dead bridge's leftovers, without failing anything. */
+  /**
+   * Connects to the engine and clears a dead bridge's leftovers, without failing anything.
+   * Then, while the client initializes, does the read-only part of a sandbox start ahead:
+   * the image is looked at (not pulled), the create options built (the seccomp file
+   * written) and the runner's source read, so the pre-warm goes straight to the create.
+   */
   warmUp(): void {
-    this.#connect().catch((error: unknown) =>
-      this.#logger.debug({ err: errorMessage(error) }, 'engine not available yet'),
-    );
+    this.#connect()
+      .then(async (engine) => {
+        this.#deps.sources();
+        this.#deps.blueprint(engine);
+        if (this.#imageReady) return;
+        await engine.docker.getImage(this.#deps.config.image).inspect();
+        this.#imageReady = true;
+      })
+      .catch((error: unknown) =>
+        // The first start does it again, and reports what fails.
+        this.#logger.debug({ err: errorMessage(error) }, 'engine or image not ready yet'),
+      );
   }
 
   /**
@@ -338,6 +352,7 @@ export class SandboxSession {
         ms: Math.round(performance.now() - started),
         engine: engine.kind,
         channel: sandbox.channel,
+        steps: sandbox.startSteps,
       },
       'sandbox started',
     );
