@@ -51,6 +51,7 @@ import {
   markStage,
   noteMessageParsed,
 } from './util/call-timing.js';
+import { enableRpcTiming } from './util/rpc-timing.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
@@ -209,6 +210,8 @@ function timeCalls(logger: Logger): void {
     logger.info({ stages, runner: record.runner }, 'call timing');
   });
   process.stdin.on('data', beginCallTiming); // the stdio transport's input
+  // Proxied calls (src/util/rpc-timing.ts): one summary per cell that called tools.
+  enableRpcTiming((summary) => logger.info(summary, 'proxied call timing'));
 }
 
 /** Wraps the connected transport: when a message is parsed, when its response is written. */

@@ -9,6 +9,7 @@ import type {
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
 import { markStage, noteRunnerTiming } from '../util/call-timing.js';
+import { beginRpcTiming, finishRpcTiming, flushRpcTiming } from '../util/rpc-timing.js';
 import type { SandboxSources } from './boot-modules.js';
 import {
   cancelKillMessage,
@@ -237,6 +238,7 @@ export class LiveSandbox {
       case 'done':
         markStage('done received');
         noteRunnerTiming(frame.timing);
+        flushRpcTiming();
         if (current?.id === frame.id && !current.finishFromDone(frame))
           this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;
@@ -270,6 +272,7 @@ export class LiveSandbox {
    * cell are refused within a budget per sandbox, then dropped unanswered.
    */
   #answerRpc(current: PendingExecution | undefined, frame: RpcRequestFrame): void {
+    beginRpcTiming();
     if (!current || current.id !== frame.execId) {
       const answered = this.#refusedForEndedCells.take(1, () =>
         this.#logger.warn(
@@ -283,6 +286,7 @@ export class LiveSandbox {
     }
     void current.rpc.answer(frame.payload).then((answer) => {
       if (answer && !this.#dead) this.#send({ type: 'rpc_response', id: frame.id, ...answer });
+      finishRpcTiming();
     });
   }
 
