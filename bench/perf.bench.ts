@@ -3,7 +3,7 @@
  * engine, each with its target and met / NOT MET (bench/README.md, "Start, warm call,
  * memory"). With BENCH_BEFORE_BIN=<another build's dist/src/main.js> every figure is
  * measured on that build too, in the same run (interleaved where it matters), for a
- * before/after table. PERF_BENCH_ONLY=first,warm,stages,proxy,memory picks sections.
+ * before/after table. PERF_BENCH_ONLY=first,warm,stages,proxy,proxystages,memory picks sections.
  */
 import { errorText, log } from './bench-output.js';
 import { Failures } from './bridge-bench.js';
@@ -11,11 +11,14 @@ import { BenchSetupError, benchEngines, type BenchEngine } from './engines.js';
 import { bridgeMemory, firstCalls, warmAgainstPing } from './perf-section.js';
 import { directCalls, proxiedCalls } from './proxy-bench.js';
 import { SETTINGS, TARGETS } from './run-python-settings.js';
+import { measureProxyStages } from './proxy-stages.js';
 import { measureStages } from './stage-timing.js';
 import { ms } from './stats.js';
 
 const SECTIONS = new Set(
-  (process.env.PERF_BENCH_ONLY ?? 'first,warm,stages,proxy,memory').split(',').map((s) => s.trim()),
+  (process.env.PERF_BENCH_ONLY ?? 'first,warm,stages,proxy,proxystages,memory')
+    .split(',')
+    .map((s) => s.trim()),
 );
 const BEFORE = process.env.BENCH_BEFORE_BIN?.trim() || undefined;
 
@@ -168,6 +171,21 @@ async function benchEngine(engine: BenchEngine, image: string): Promise<Row[]> {
       });
     } catch (error: unknown) {
       log(`proxied: could not measure: ${errorText(error)}`);
+    }
+  }
+
+  if (SECTIONS.has('proxystages')) {
+    try {
+      const stages = await measureProxyStages(host, image, { calls: 1000 });
+      if (stages) {
+        log(
+          `proxied call by stage (MCP_BRIDGE_TIMING=1, ${stages.calls} sequential calls; medians, first 100 / last 100):`,
+        );
+        for (const [step, first] of Object.entries(stages.first100))
+          log(`    ${step.padEnd(34)} ${ms(first)} / ${ms(stages.last100[step] ?? Number.NaN)}`);
+      } else log('proxied call by stage: the bridge logged no figures');
+    } catch (error: unknown) {
+      log(`proxied call by stage: could not measure: ${errorText(error)}`);
     }
   }
 

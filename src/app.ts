@@ -34,6 +34,7 @@ import { ServerCatalog } from './proxy/server-catalog.js';
 import { ArtifactStore } from './state/artifact-store.js';
 import { capabilitySummary } from './server/mounts-summary.js';
 import { createMcpServer } from './server/mcp-server.js';
+import { rehearseCall } from './server/call-rehearsal.js';
 import { warmServerPaths } from './server/warm-paths.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
@@ -50,6 +51,7 @@ import {
   markStage,
   noteMessageParsed,
 } from './util/call-timing.js';
+import { enableRpcTiming } from './util/rpc-timing.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
@@ -60,10 +62,12 @@ export class BridgeApp {
   readonly #audit: CallAuditStore;
   readonly #timing: Logger | undefined;
   readonly #config: BridgeConfig;
+  readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   constructor(config: BridgeConfig, logger: Logger, version: string) {
     this.#config = config;
+    this.#logger = logger;
     this.#timing = config.timing ? logger.child({ component: 'timing' }) : undefined;
     // Host folders (MCP_BRIDGE_MOUNTS) are checked before anything starts: a refused one
     // stops startup with the variable named.
@@ -167,9 +171,11 @@ export class BridgeApp {
     // The sandbox starts once the client has initialized, not at its first call: clients
     // send that call seconds later, by when the sandbox is ready (docs/architecture.md).
     this.server.oninitialized = () => {
-      this.session.prewarm();
+      const ready = this.session.prewarm();
       // While the engine works: compile the host side of a call (src/server/warm-paths.ts).
       setImmediate(() => warmServerPaths(this.#config));
+      // Then one synthetic call through the whole path, leaving no trace (call-rehearsal.ts).
+      void ready.then((up) => (up ? rehearseCall(this.server, this.#logger) : undefined));
     };
     if (this.#timing) timeCalls(this.#timing); // before connect: first to see stdin
     await this.server.connect(transport);
@@ -204,6 +210,8 @@ function timeCalls(logger: Logger): void {
     logger.info({ stages, runner: record.runner }, 'call timing');
   });
   process.stdin.on('data', beginCallTiming); // the stdio transport's input
+  // Proxied calls (src/util/rpc-timing.ts): one summary per cell that called tools.
+  enableRpcTiming((summary) => logger.info(summary, 'proxied call timing'));
 }
 
 /** Wraps the connected transport: when a message is parsed, when its response is written. */

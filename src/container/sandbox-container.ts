@@ -41,6 +41,12 @@ export class SandboxContainer {
    */
   #launching = true;
   #endedDuringLaunch: (() => void) | undefined;
+  /** Milliseconds of each launch step (create, attach, start), for the start-up log. */
+  readonly launchSteps: Record<'create' | 'attach' | 'start', number> = {
+    create: 0,
+    attach: 0,
+    start: 0,
+  };
 
   private constructor(container: Dockerode.Container, socket: Duplex, logger: Logger) {
     this.id = container.id;
@@ -57,6 +63,7 @@ export class SandboxContainer {
     logger: Logger,
   ): Promise<SandboxContainer> {
     let container: Dockerode.Container;
+    const began = performance.now();
     try {
       container = await docker.createContainer(options);
     } catch (error: unknown) {
@@ -70,11 +77,17 @@ export class SandboxContainer {
     const log = logger.child({ container: container.id.slice(0, 12) });
     let socket: Duplex | undefined;
     try {
+      const created = performance.now();
       socket = await attachHijacked(docker, container.id);
+      const attached = performance.now();
       const sandbox = new SandboxContainer(container, socket, log);
       sandbox.#wire(streams);
       await container.start();
       sandbox.#launched();
+      const steps = sandbox.launchSteps;
+      steps.create = created - began;
+      steps.attach = attached - created;
+      steps.start = performance.now() - attached;
       return sandbox;
     } catch (error: unknown) {
       await container.remove({ force: true }).catch(() => undefined);

@@ -5,6 +5,7 @@ import type { ExecutionRecord } from '../state/history-store.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
+import { markRpcStage } from '../util/rpc-timing.js';
 import { DEFAULT_SESSION } from '../state/call-audit-record.js';
 import { sandboxCallView, trackCall, type ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
@@ -110,6 +111,7 @@ export function sandboxRpcHandler(context: {
       );
     }
     const request = parsed.data;
+    markRpcStage('validated');
     switch (request.type) {
       case 'list_servers':
         return { servers: [...allowed].sort() };
@@ -138,8 +140,11 @@ export function sandboxRpcHandler(context: {
             );
           }
           tracker.reached();
+          markRpcStage('sent');
           const result = await caller.callTool(request.server, request.tool, args, { signal });
+          markRpcStage('answered');
           tracker.finished(result);
+          markRpcStage('audited');
           return { result };
         } catch (error: unknown) {
           tracker.failed(error);

@@ -2,7 +2,8 @@ import type { RunReport } from '../session/sandbox-session.js';
 import type { HistoryStore } from '../state/history-store.js';
 
 /** What the server layer needs from the history store. */
-export type HistoryWriter = Pick<HistoryStore, 'newId' | 'record'>;
+export type HistoryWriter = Pick<HistoryStore, 'newId' | 'record'> &
+  Partial<Pick<HistoryStore, 'rehearse'>>;
 
 /**
  * Records one execution; the history never changes or delays the call's own result.

@@ -11,6 +11,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { CAPABILITIES_URI, CAPABILITY_SUMMARY } from './capabilities.js';
+import { isRehearsal, rehearsalDependencies } from './call-rehearsal.js';
 import { executorTools, isExecutorTool } from './executor/definitions.js';
 import { callExecutorTool, type HistoryReader } from './executor/handlers.js';
 import { progressReporterFor } from './progress-reporter.js';
@@ -62,10 +63,13 @@ export function createMcpServer(deps: McpServerDependencies): Server {
       const control = { signal: extra.signal, observer: reporter };
       try {
         if (name === RUN_PYTHON) {
+          // The bridge's own synthetic call at pre-warm leaves no trace (call-rehearsal.ts).
+          const rehearsal = isRehearsal(extra);
+          const callDeps = rehearsal ? rehearsalDependencies(deps) : deps;
           // The executor toolset keeps its JSON shapes; run_python follows MCP_BRIDGE_STRUCTURED.
           const client = server.getClientVersion()?.name;
           return applyStructuredMode(
-            await handleRunPython(args, deps, control),
+            await handleRunPython(args, callDeps, rehearsal ? { ...control, rehearsal } : control),
             config.display.structured,
             client,
           );

@@ -9,6 +9,7 @@ import type {
 } from '../channel/frames.js';
 import type { Logger } from '../logger.js';
 import { markStage, noteRunnerTiming } from '../util/call-timing.js';
+import { beginRpcTiming, finishRpcTiming, flushRpcTiming } from '../util/rpc-timing.js';
 import type { SandboxSources } from './boot-modules.js';
 import {
   cancelKillMessage,
@@ -41,6 +42,8 @@ export type DeathListener = (reason: string, duringCall: boolean) => void;
  */
 export class LiveSandbox {
   readonly ready: ReadyFrame;
+  /** Milliseconds of each start-up step (sandbox-boot.ts), for the log. */
+  readonly startSteps: Record<string, number>;
   readonly #link: SandboxLink;
   readonly #nonce: string;
   readonly #log: SandboxLog;
@@ -56,7 +59,13 @@ export class LiveSandbox {
   #dead = false;
 
   private constructor(
-    booted: { link: SandboxLink; ready: ReadyFrame; nonce: string; log: SandboxLog },
+    booted: {
+      link: SandboxLink;
+      ready: ReadyFrame;
+      nonce: string;
+      log: SandboxLog;
+      steps: Record<string, number>;
+    },
     options: {
       logger: Logger;
       memoryLimitBytes: number;
@@ -67,6 +76,7 @@ export class LiveSandbox {
   ) {
     this.#link = booted.link;
     this.ready = booted.ready;
+    this.startSteps = booted.steps;
     this.#nonce = booted.nonce;
     this.#log = booted.log;
     this.#logger = options.logger;
@@ -228,6 +238,7 @@ export class LiveSandbox {
       case 'done':
         markStage('done received');
         noteRunnerTiming(frame.timing);
+        flushRpcTiming();
         if (current?.id === frame.id && !current.finishFromDone(frame))
           this.#log.invalid(`a 'done' frame for cell ${frame.id} without its token`, '');
         return;
@@ -261,6 +272,7 @@ export class LiveSandbox {
    * cell are refused within a budget per sandbox, then dropped unanswered.
    */
   #answerRpc(current: PendingExecution | undefined, frame: RpcRequestFrame): void {
+    beginRpcTiming();
     if (!current || current.id !== frame.execId) {
       const answered = this.#refusedForEndedCells.take(1, () =>
         this.#logger.warn(
@@ -274,6 +286,7 @@ export class LiveSandbox {
     }
     void current.rpc.answer(frame.payload).then((answer) => {
       if (answer && !this.#dead) this.#send({ type: 'rpc_response', id: frame.id, ...answer });
+      finishRpcTiming();
     });
   }
 

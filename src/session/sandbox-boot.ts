@@ -28,6 +28,8 @@ export interface BootedSandbox {
   log: SandboxLog;
   /** Routes all further frames and the end of the sandbox to `events`. */
   route(events: SandboxEvents): void;
+  /** Milliseconds of each start-up step, for the 'sandbox started' log line. */
+  steps: Record<string, number>;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -94,8 +96,10 @@ export async function bootSandbox(options: {
       logger,
     );
 
+  const began = performance.now();
   const offerLane = blueprint.socketLane && !refusedLane.has(options.docker);
   let lane = offerLane ? await openLane(logger) : undefined;
+  const laneOpened = performance.now();
   let container: SandboxContainer;
   try {
     container = await launch(lane?.hostDir);
@@ -113,6 +117,7 @@ export async function bootSandbox(options: {
     lane = undefined;
     container = await launch();
   }
+  const launched = performance.now();
   const link = new SandboxLink(container, lane);
   lane?.onConnected((connection) => {
     link.useLane(connection.socket);
@@ -148,6 +153,7 @@ export async function bootSandbox(options: {
   } finally {
     clearTimeout(timer);
   }
+  const readyAt = performance.now();
   // The runner connects before it says ready: a lane still unused now stays unused.
   if (lane && link.channel === 'stdio') await lane.close();
 
@@ -159,6 +165,7 @@ export async function bootSandbox(options: {
         'Your container engine ignored or overrode these settings; run `npx mcp-server-code-execution-mode doctor`.',
     );
   }
+  const round = (ms: number): number => Math.round(ms * 10) / 10;
   return {
     link,
     ready: readyFrame,
@@ -167,6 +174,16 @@ export async function bootSandbox(options: {
     route: (target) => {
       events = target;
     },
+    // The container's own steps, then the runner's start (Python, boot frame → ready).
+    steps: Object.fromEntries(
+      Object.entries({
+        lane: laneOpened - began,
+        ...container.launchSteps,
+        launch: launched - laneOpened,
+        ready: readyAt - launched,
+        verify: performance.now() - readyAt,
+      }).map(([step, ms]) => [step, round(ms)]),
+    ),
   };
 }
 

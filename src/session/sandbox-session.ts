@@ -24,8 +24,15 @@ const WARM_CELL_TIMEOUT_MS = 30_000;
 /** What a call's cell may reach: the servers loaded for it and its request handler. */
 export type CallServers = Pick<ExecutionRequest, 'servers' | 'rpc'>;
 
-/** How the client follows a call: its cancellation and who watches it run. */
-export type CallControl = Pick<ExecutionRequest, 'signal' | 'observer'>;
+/**
+ * How the client follows a call: its cancellation and who watches it run. `rehearsal`:
+ * the bridge's own synthetic call at pre-warm (src/server/call-rehearsal.ts), which must
+ * leave no trace: it never starts a sandbox, never waits behind or delays a waiting call,
+ * does not count as the agent's use of the sandbox, and leaves /workspace/out alone.
+ */
+export type CallControl = Pick<ExecutionRequest, 'signal' | 'observer'> & {
+  rehearsal?: boolean;
+};
 
 export interface RunReport extends ExecutionResult {
   /** Things the caller should know that are not the code's output, e.g. a state reset. */
@@ -105,6 +112,7 @@ export class SandboxSession {
     mcp: CallServers = {},
     options: { internal?: boolean; returnsMedia?: boolean } & CallControl = {},
   ): Promise<RunReport> {
+    if (options.rehearsal === true) return this.#rehearse(code, timeoutSeconds, mcp);
     if (this.#waiting >= this.#deps.config.queueLimit) {
       return Promise.reject(
         new QueueFullError(
@@ -131,11 +139,51 @@ export class SandboxSession {
     });
   }
 
-  /** Connects to the engine and clears a dead bridge's leftovers, without failing anything. */
+  /**
+   * The rehearsal's cell (CallControl): only in a sandbox that is up and idle, outside the
+   * queue count (an agent's call is never refused or reaped because of it), with the
+   * agent's notices left pending. Skipped (reported as cancelled before start) otherwise.
+   */
+  #rehearse(code: string, timeoutSeconds: number, mcp: CallServers): Promise<RunReport> {
+    const skipped = (): RunReport => ({ ...cancelledBeforeStart(), notices: [] });
+    if (this.#waiting > 0 || !this.#sandbox?.alive) return Promise.resolve(skipped());
+    const result = this.#tail.then(async () => {
+      const sandbox = this.#sandbox;
+      if (this.#closed || this.#waiting > 0 || !sandbox?.alive) return skipped();
+      const outcome = await sandbox.execute({
+        code,
+        timeoutMs: timeoutSeconds * 1000,
+        maxOutputChars: this.#deps.config.outputLimitChars,
+        ...mcp,
+        // Images as for run_python; files out not looked at (they stay for the agent).
+        display: { ...displayLimits(this.#deps.config.display), maxFiles: 0 },
+      });
+      if (!sandbox.alive && this.#sandbox === sandbox) this.#sandbox = undefined;
+      return { ...outcome, notices: [] };
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Connects to the engine and clears a dead bridge's leftovers, without failing anything.
+   * Then, while the client initializes, does the read-only part of a sandbox start ahead:
+   * the image is looked at (not pulled), the create options built (the seccomp file
+   * written) and the runner's source read, so the pre-warm goes straight to the create.
+   */
   warmUp(): void {
-    this.#connect().catch((error: unknown) =>
-      this.#logger.debug({ err: errorMessage(error) }, 'engine not available yet'),
-    );
+    this.#connect()
+      .then(async (engine) => {
+        this.#deps.sources();
+        this.#deps.blueprint(engine);
+        if (this.#imageReady) return;
+        await engine.docker.getImage(this.#deps.config.image).inspect();
+        this.#imageReady = true;
+      })
+      .catch((error: unknown) =>
+        // The first start does it again, and reports what fails.
+        this.#logger.debug({ err: errorMessage(error) }, 'engine or image not ready yet'),
+      );
   }
 
   /**
@@ -143,27 +191,32 @@ export class SandboxSession {
    * sends its first call seconds later). It takes the queue's place like a call, so a call
    * arriving meanwhile waits only for what is left of the start. A failure is only logged:
    * the first call then starts a sandbox as it always did, and reports what went wrong.
+   * Resolves true when a sandbox is up (the bridge then rehearses a call in it).
    */
-  prewarm(): void {
-    if (this.#closed) return;
+  prewarm(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
     const started = performance.now();
-    this.#tail = this.#tail.then(async () => {
-      if (this.#closed || this.#sandbox?.alive) return;
+    const ready = this.#tail.then(async () => {
+      if (this.#closed || this.#sandbox?.alive) return this.#sandbox?.alive === true;
       try {
         const sandbox = await this.#ensureSandbox();
         // One empty cell: the runner loads what every first cell needs (the rest of the
         // in-sandbox `mcp` package), so the agent's first call does not pay for it.
         await sandbox.execute({ code: 'pass', timeoutMs: WARM_CELL_TIMEOUT_MS, maxOutputChars: 0 });
         this.#logger.info({ ms: Math.round(performance.now() - started) }, 'sandbox pre-warmed');
+        return sandbox.alive;
       } catch (error: unknown) {
         this.#logger.info(
           { err: errorMessage(error), ms: Math.round(performance.now() - started) },
           'sandbox pre-warm failed; the first call starts one',
         );
+        return false;
       } finally {
         this.#armIdleTimer(); // a pre-warmed sandbox idles out like any other
       }
     });
+    this.#tail = ready;
+    return ready;
   }
 
   async close(): Promise<void> {
@@ -299,6 +352,7 @@ export class SandboxSession {
         ms: Math.round(performance.now() - started),
         engine: engine.kind,
         channel: sandbox.channel,
+        steps: sandbox.startSteps,
       },
       'sandbox started',
     );

@@ -29,6 +29,9 @@ const RECENT_OF_SESSION = `SELECT ${COLUMNS.join(', ')} FROM executions
 const COUNT = `SELECT count(*) FROM executions`;
 const CLEAR = `DELETE FROM executions`;
 
+/** Thrown inside a rehearsal's transaction to roll it back (Connection.rehearse). */
+const ROLLED_BACK = new Error('history rehearsal: rolled back');
+
 /** An open database with the history's schema and its prepared queries. */
 export interface Connection {
   db: Database.Database;
@@ -38,6 +41,12 @@ export interface Connection {
   identity: string | undefined;
   /** Inserts the row and trims to maxEntries, in one transaction. */
   write: (row: HistoryRow) => void;
+  /**
+   * The same transaction as `write`, rolled back at its end: nothing is committed, no
+   * reader ever sees the row. Warms the insert path (statements, pages, the binding's
+   * code) before the agent's first call (src/server/call-rehearsal.ts).
+   */
+  rehearse: (row: HistoryRow) => void;
   recent: Database.Statement<[number], HistoryRow>;
   recentOfSession: Database.Statement<[string, number], HistoryRow>;
   count: Database.Statement<[], number>;
@@ -53,16 +62,24 @@ export function prepareConnection(
   migrate(db);
   const insert = db.prepare<[HistoryRow], unknown>(INSERT);
   const trim = db.prepare<[number], unknown>(TRIM);
-  const transaction = db.transaction((row: HistoryRow) => {
+  const transaction = db.transaction((row: HistoryRow, rehearsal: boolean) => {
     insert.run(row);
     trim.run(options.maxEntries);
+    if (rehearsal) throw ROLLED_BACK; // better-sqlite3 rolls the transaction back
   });
   return {
     db,
     durable: options.identity !== undefined,
     identity: options.identity,
     // IMMEDIATE takes the write lock first, so waiting for it honours busy_timeout.
-    write: (row) => transaction.immediate(row),
+    write: (row) => transaction.immediate(row, false),
+    rehearse: (row) => {
+      try {
+        transaction.immediate(row, true);
+      } catch (error: unknown) {
+        if (error !== ROLLED_BACK) throw error;
+      }
+    },
     recent: db.prepare<[number], HistoryRow>(RECENT),
     recentOfSession: db.prepare<[string, number], HistoryRow>(RECENT_OF_SESSION),
     count: db.prepare<[], number>(COUNT).pluck(),

@@ -115,6 +115,22 @@ export class HistoryStore {
   }
 
   /**
+   * Runs `record`'s transaction for the entry and rolls it back: nothing is stored, no
+   * reader sees it. The bridge's call rehearsal at pre-warm (src/server/call-rehearsal.ts)
+   * uses it so the agent's first insert finds its path warm. Never throws.
+   */
+  rehearse(entry: ExecutionRecord): string | undefined {
+    try {
+      const row = toRow(entry);
+      this.#run('rehearse', (connection) => connection.rehearse(row));
+      return undefined;
+    } catch (error: unknown) {
+      this.#logger.debug({ err: String(error), file: this.file }, 'history: rehearsal failed');
+      return errorMessage(error);
+    }
+  }
+
+  /**
    * The newest executions first; `limit` is clamped to 1..1000. With `session`, only the
    * executions of that bridge process (what its sandbox may read).
    */

@@ -7,7 +7,9 @@ import type { ServerDefinition } from '../config/servers-config.js';
 import type { Logger } from '../logger.js';
 import { serverEnvironment } from './safe-env.js';
 import { LogBudget } from './upstream-log-budget.js';
+import { callTimingEnabled } from '../util/call-timing.js';
 import { processIsAlive } from '../util/process-alive.js';
+import { markRpcStage } from '../util/rpc-timing.js';
 import { StderrTail } from './upstream-stderr.js';
 
 /** After stdin ends, how long a server may take to exit before SIGTERM, then SIGKILL. */
@@ -78,6 +80,7 @@ export class UpstreamConnection {
     if (this.#closing) throw new Error('the connection was closed before it started');
     try {
       await this.client.connect(this.#transport, { timeout: timeoutMs });
+      if (callTimingEnabled()) timeUpstreamLeg(this.#transport);
     } finally {
       this.#pid = this.#transport.spawnedPid;
       if (this.#pid === undefined) this.#onClosed();
@@ -260,4 +263,18 @@ function classify(error: Error): 'stray-output' | 'late-reply' | 'after-exit' | 
     return 'late-reply';
   }
   return 'fault';
+}
+
+/** MCP_BRIDGE_TIMING: when a request reached the server's stdin, and its answer came back. */
+function timeUpstreamLeg(transport: StdioClientTransport): void {
+  const deliver = transport.onmessage;
+  transport.onmessage = (message) => {
+    markRpcStage('response in');
+    deliver?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message) => {
+    await send(message);
+    markRpcStage('request written');
+  };
 }
