@@ -13,6 +13,8 @@ export function recordExecution(
   entry: {
     id: string;
     session: string;
+    /** The named session (run_python's `session`); `default` when absent. */
+    sessionName?: string;
     tool: string;
     code: string;
     startedAt: Date;
@@ -38,6 +40,7 @@ export function recordExecution(
     stderrChars: entry.report?.stderr.length ?? 0,
     servers: entry.servers,
     error: entry.error ?? entry.report?.lostReason ?? null,
+    sessionName: entry.sessionName ?? 'default',
   });
   return failure === undefined
     ? undefined
