@@ -46,7 +46,7 @@ const KNOWN_KEYWORDS = new Set([
 /** For each pattern the tools advertise: a string it matches and one it does not. */
 const PATTERN_PROBES: Record<string, { matching: string; notMatching: string }> = {
   '\\S': { matching: ' x ', notMatching: ' \n\t\u00a0' },
-  '^(?!\\.{1,2}$)[A-Za-z0-9_.-]{1,64}$': { matching: 'a.b-c_1', notMatching: '..' },
+  '^[\\w.-]{1,64}$': { matching: 'a.b-c_1', notMatching: 'a/b' },
 };
 
 const limits = { defaultTimeoutSeconds: 30, maxTimeoutSeconds: 120 };
