@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { dockerClient } from '../src/container/docker-client.js';
@@ -16,6 +17,11 @@ import { processMemory } from './proc-status.js';
 
 /** A pure-Python loop of about half a second on this kind of host. */
 const CPU_CELL = 'total = 0\nfor i in range(5_000_000):\n    total += i\n';
+/**
+ * A cell that waits without using CPU: N sessions scale N× whatever else the host's cores
+ * are doing, so this separates the bridge's parallelism from CPU contention.
+ */
+const SLEEP_CELL = 'import time\ntime.sleep(0.5)\n';
 /** Cells each session runs one after another, per round. */
 const CELLS_PER_SESSION = 4;
 const COUNTS = [1, 2, 4] as const;
@@ -35,6 +41,10 @@ export interface SessionFigures {
   /** The CPU cell alone, in one session (median of the first round's cells). */
   cellMs: number;
   rounds: SessionRound[];
+  /** The same rounds with a 0.5 s sleep instead (no CPU). */
+  sleepRounds: SessionRound[];
+  /** 1-minute load average before the rounds (the host is shared). */
+  loadAverage: number;
   /** Each session's container memory (engine stats), MiB, by session. */
   containerMiB: Record<string, number>;
   /** Bridge RSS with one session, and its growth per extra session, MiB. */
@@ -56,9 +66,10 @@ async function timedCell(
   bridge: BenchBridge,
   session: string,
   failures: Failures,
+  code = CPU_CELL,
 ): Promise<number> {
   const started = performance.now();
-  const result = await run(bridge, session, CPU_CELL);
+  const result = await run(bridge, session, code);
   if (result.isError) failures.add(`sessions: cell failed in ${session}`);
   return performance.now() - started;
 }
@@ -110,35 +121,14 @@ export async function sessionScaling(
 
     // Every session has run the cell once (bytecode cached, loop warmed) before timing.
     await Promise.all(SESSIONS.map((session) => timedCell(bridge, session, failures)));
-    const rounds: SessionRound[] = [];
-    let cellMs = Number.NaN;
-    for (const count of COUNTS) {
-      const sessions = SESSIONS.slice(0, count);
-      const started = performance.now();
-      const times = await Promise.all(
-        sessions.map(async (session) => {
-          const own: number[] = [];
-          for (let cell = 0; cell < CELLS_PER_SESSION; cell += 1) {
-            own.push(await timedCell(bridge, session, failures));
-          }
-          return own;
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      if (count === 1) cellMs = median(times.flat());
-      const cells = count * CELLS_PER_SESSION;
-      const cellsPerSecond = cells / seconds;
-      rounds.push({
-        sessions: count,
-        cells,
-        seconds,
-        cellsPerSecond,
-        ratio: cellsPerSecond / (rounds[0]?.cellsPerSecond ?? cellsPerSecond),
-      });
-    }
+    const loadAverage = os.loadavg()[0] ?? Number.NaN;
+    const cpu = await rounds(bridge, CPU_CELL, failures);
+    const sleep = await rounds(bridge, SLEEP_CELL, failures);
     return {
-      cellMs,
-      rounds,
+      cellMs: cpu.cellMs,
+      rounds: cpu.rounds,
+      sleepRounds: sleep.rounds,
+      loadAverage,
       containerMiB,
       bridgeRssMiB: rssOne,
       bridgeRssPerExtraMiB,
@@ -148,6 +138,41 @@ export async function sessionScaling(
   } finally {
     await bridge.close();
   }
+}
+
+/** For N = 1, 2, 4: N sessions each run CELLS_PER_SESSION cells in a row, in parallel. */
+async function rounds(
+  bridge: BenchBridge,
+  code: string,
+  failures: Failures,
+): Promise<{ cellMs: number; rounds: SessionRound[] }> {
+  const measured: SessionRound[] = [];
+  let cellMs = Number.NaN;
+  for (const count of COUNTS) {
+    const sessions = SESSIONS.slice(0, count);
+    const started = performance.now();
+    const times = await Promise.all(
+      sessions.map(async (session) => {
+        const own: number[] = [];
+        for (let cell = 0; cell < CELLS_PER_SESSION; cell += 1) {
+          own.push(await timedCell(bridge, session, failures, code));
+        }
+        return own;
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    if (count === 1) cellMs = median(times.flat());
+    const cells = count * CELLS_PER_SESSION;
+    const cellsPerSecond = cells / seconds;
+    measured.push({
+      sessions: count,
+      cells,
+      seconds,
+      cellsPerSecond,
+      ratio: cellsPerSecond / (measured[0]?.cellsPerSecond ?? cellsPerSecond),
+    });
+  }
+  return { cellMs, rounds: measured };
 }
 
 /** The figures as printed lines. */
@@ -160,6 +185,10 @@ export function describeSessions(figures: SessionFigures): string[] {
       `    ${round.sessions} session${round.sessions > 1 ? 's' : ''}: ${round.cells} cells in ${round.seconds.toFixed(2)} s = ${round.cellsPerSecond.toFixed(2)} cells/s, ${round.ratio.toFixed(2)}× one session`,
     );
   }
+  lines.push(
+    `    the same with a 0.5 s sleep (no CPU): ${figures.sleepRounds.map((round) => `${round.sessions}: ${round.ratio.toFixed(2)}×`).join(', ')}` +
+      `; load average before: ${figures.loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`,
+  );
   const containers = Object.entries(figures.containerMiB)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([session, value]) => `${session} ${value.toFixed(1)}`)

@@ -184,6 +184,11 @@ export function targetRows(results: EngineFigures[]): TargetRow[] {
         return { value: round ? `${round.ratio.toFixed(2)}×` : '?', met: undefined };
       }),
     ),
+    row('4 sessions in parallel, 0.5 s sleeps / one session', '—', (r) => {
+      if ('error' in r.sessions) return { value: 'failed', met: false };
+      const round = r.sessions.sleepRounds.find((each) => each.sessions === 4);
+      return { value: round ? `${round.ratio.toFixed(2)}×` : '?', met: undefined };
+    }),
     row('memory per extra session (container + bridge)', '—', (r) =>
       'error' in r.sessions
         ? { value: 'failed', met: false }
