@@ -12,6 +12,7 @@ import {
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
+import { watchedCall } from '../support/progress-calls.js';
 
 /**
  * Named sessions (run_python's `session`): each has its own sandbox, state, queue and
@@ -114,6 +115,18 @@ describeEachEngine('named sessions', (engine) => {
       session: 'left',
     });
     expect(stdoutOf(read), describeResult(read)).toEqual(["['left']", 'False']);
+  });
+
+  it('progress notifications carry the session', async () => {
+    const call = watchedCall(bridge.client, 'run_python', {
+      code: 'import time\nfrom mcp import runtime\nfor i in range(3):\n    runtime.progress(i, 3)\n    time.sleep(0.3)',
+      session: 'right',
+    });
+    expect(await call.progressed(1)).toBe(true);
+    const result = await call.result;
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    expect(call.events.map((event) => event._meta?.session)).toContain('right');
+    expect(new Set(call.events.map((event) => event._meta?.session))).toEqual(new Set(['right']));
   });
 
   it('refuses invalid session names with a validation error; the next call works', async () => {
