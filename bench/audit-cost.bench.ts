@@ -32,7 +32,12 @@ try {
     // On the call's path: what runs before the answer goes back to the sandbox.
     const started = performance.now();
     for (let index = 0; index < calls; index += 1) {
-      const tracker = trackCall(audit, { server: 'everything', tool: 'echo', json });
+      const tracker = trackCall(audit, {
+        session: 'default',
+        server: 'everything',
+        tool: 'echo',
+        json,
+      });
       tracker.reached();
       tracker.finished(result);
     }

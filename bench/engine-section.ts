@@ -21,6 +21,7 @@ import { proxy } from './proxy-section.js';
 import { measureStages, type StageFigures } from './stage-timing.js';
 import type { EngineFigures, PerCallFigures } from './run-python-figures.js';
 import { SETTINGS } from './run-python-settings.js';
+import { describeSessions, sessionScaling, type SessionFigures } from './sessions-bench.js';
 import { soak, type SoakFigures } from './soak-bench.js';
 import { describeSoak } from './soak-report.js';
 import { describeSummary, mib, ms } from './stats.js';
@@ -196,6 +197,16 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     memory = { error: errorText(error) };
   }
 
+  let sessions: SessionFigures | { error: string };
+  try {
+    sessions = await sessionScaling(engine.dockerHost, image, failures);
+    log('');
+    for (const line of describeSessions(sessions)) log(line);
+  } catch (error: unknown) {
+    log(`\nnamed sessions: could not measure: ${errorText(error)}`);
+    sessions = { error: errorText(error) };
+  }
+
   let soakFigures: SoakFigures | { error: string };
   try {
     const onBridge = (pid: number): void => void ownerPids.add(String(pid));
@@ -295,6 +306,7 @@ export async function benchEngine(engine: BenchEngine, image: string): Promise<E
     proxy: proxyFigures,
     cancel,
     soak: soakFigures,
+    sessions,
     firstCalls: first,
     stages,
     memory,

@@ -68,6 +68,7 @@ function sampleRecord(store: HistoryStore, code: string): ExecutionRecord {
   return {
     id: store.newId(),
     session: 'bench-session',
+    sessionName: 'default',
     tool: 'run_python',
     code,
     status: 'success',

@@ -264,6 +264,7 @@ async function main(): Promise<void> {
     });
     const savedTools = new SavedToolStore(stateDir, logger);
     const prepared = await prepareCallServers(['everything'], {
+      session: 'default',
       catalog,
       caller: registry,
       savedTools,
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
         Promise.resolve({ content: [{ type: 'text', text: `Echo: ${String(args.message)}` }] }),
     };
     const canned = await prepareCallServers(['everything'], {
+      session: 'default',
       catalog,
       caller: cannedCaller,
       savedTools,

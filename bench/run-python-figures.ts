@@ -1,3 +1,4 @@
+import type { SessionFigures } from './sessions-bench.js';
 import type { CancelFigures } from './cancel-bench.js';
 import type { ColdFigures, FloodFigures, ThroughputFigures, WarmFigures } from './bridge-bench.js';
 import type { FigureFigures } from './figures-bench.js';
@@ -65,6 +66,8 @@ export interface EngineFigures {
   /** Cancel → next result (bench/cancel-bench.ts). */
   cancel: CancelFigures | { error: string };
   soak: SoakFigures | { error: string };
+  /** Issue 10: N sessions in parallel (CPU-bound cells) and each extra session's memory. */
+  sessions: SessionFigures | { error: string };
   /** Issue 11: first call with the sandbox started at initialize; stages; memory. */
   firstCalls: FirstCallFigures;
   stages: StageFigures | { error: string };

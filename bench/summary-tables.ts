@@ -177,6 +177,23 @@ export function targetRows(results: EngineFigures[]): TargetRow[] {
             met: undefined,
           },
     ),
+    ...[2, 4].map((count) =>
+      row(`${count} sessions in parallel, CPU-bound cells / one session`, '— (2 cores)', (r) => {
+        if ('error' in r.sessions) return { value: 'failed', met: false };
+        const round = r.sessions.rounds.find((each) => each.sessions === count);
+        return { value: round ? `${round.ratio.toFixed(2)}×` : '?', met: undefined };
+      }),
+    ),
+    row('4 sessions in parallel, 0.5 s sleeps / one session', '—', (r) => {
+      if ('error' in r.sessions) return { value: 'failed', met: false };
+      const round = r.sessions.sleepRounds.find((each) => each.sessions === 4);
+      return { value: round ? `${round.ratio.toFixed(2)}×` : '?', met: undefined };
+    }),
+    row('memory per extra session (container + bridge)', '—', (r) =>
+      'error' in r.sessions
+        ? { value: 'failed', met: false }
+        : { value: `${r.sessions.perExtraSessionMiB.toFixed(1)} MiB`, met: undefined },
+    ),
     ...SOAK_ROWS.map((soakRow) => row(soakRow.figure, soakRow.target, (r) => soakRow.cell(r.soak))),
     row('wrong results', '0', (r) => ({
       value: String(r.failures.count),

@@ -39,6 +39,7 @@ import { warmServerPaths } from './server/warm-paths.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
+import { DEFAULT_SESSION, SessionPool } from './session/session-pool.js';
 import { CallAuditStore } from './state/call-audit-store.js';
 import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
@@ -55,7 +56,10 @@ import { enableRpcTiming } from './util/rpc-timing.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {
+  /** The `default` session (pre-warm, executor toolset). */
   readonly session: SandboxSession;
+  /** Every named session (run_python's `session`). */
+  readonly sessions: SessionPool;
   readonly server: Server;
   readonly #upstream: UpstreamRegistry;
   readonly #history: HistoryStore;
@@ -111,19 +115,29 @@ export class BridgeApp {
       hardening: (located) => sandboxHardening(config, located.kind),
       logger: logger.child({ component: 'packages' }),
     });
-    this.session = new SandboxSession({
-      config,
-      logger,
-      sources: () => loadSandboxSources(sandboxData(catalog, mounts)),
-      // Saved tools load as the first cell of every new sandbox (docs/protocol.md).
-      startup: () => planSavedToolLoad(savedTools, logger.child({ component: 'saved-tools' })),
-      connectEngine: async () => {
-        const located = await engine();
-        await packages.prepareStore(located);
-        return located;
-      },
-      blueprint: (located) => sandboxBlueprint(config, located.kind, located.dockerHost),
+    const connectEngine = async () => {
+      const located = await engine();
+      await packages.prepareStore(located);
+      return located;
+    };
+    // One sandbox per named session, each labelled with its name (src/session/session-pool.ts).
+    this.sessions = new SessionPool({
+      maxSessions: config.maxSessions,
+      idleTimeoutSeconds: config.idleTimeoutSeconds,
+      logger: logger.child({ component: 'sessions' }),
+      create: (name) =>
+        new SandboxSession({
+          config,
+          logger,
+          name,
+          sources: () => loadSandboxSources(sandboxData(catalog, mounts)),
+          // Saved tools load as the first cell of every new sandbox (docs/protocol.md).
+          startup: () => planSavedToolLoad(savedTools, logger.child({ component: 'saved-tools' })),
+          connectEngine,
+          blueprint: (located) => sandboxBlueprint(config, located.kind, located.dockerHost, name),
+        }),
     });
+    this.session = this.sessions.get(DEFAULT_SESSION);
     // Owner of this process's history records: the sandbox reads only these.
     const sessionId = randomUUID();
     const history = this.#history;
@@ -142,22 +156,30 @@ export class BridgeApp {
       record: (entry) => auditStore.record(entry),
       ownRecent: (limit, session) => auditStore.recent(limit, { bridge: sessionId, session }),
     };
+    const sessions = this.sessions;
     this.server = createMcpServer({
       config,
       session: this.session,
+      sessions,
       sessionId,
       artifacts,
       history: this.#history,
       packages,
       servers: {
         names: () => catalog.names(),
-        prepare: (names) =>
+        prepare: (names, session) =>
           prepareCallServers(names, {
+            session,
+            reset: () => sessions.requestReset(session),
             catalog,
             caller: this.#upstream,
             savedTools,
             packages,
-            history: { ownRecent: (limit) => history.recent(limit, { session: sessionId }) },
+            // The sandbox reads its own session's executions of this bridge only.
+            history: {
+              ownRecent: (limit) =>
+                history.recent(limit, { session: sessionId, sessionName: session }),
+            },
             audit,
           }),
       },
@@ -191,7 +213,7 @@ export class BridgeApp {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.server.close();
-      await Promise.all([this.session.close(), this.#upstream.close()]);
+      await Promise.all([this.sessions.close(), this.#upstream.close()]);
       this.#audit.close();
       this.#history.close();
     })();
@@ -263,10 +285,11 @@ export function sandboxBlueprint(
   config: BridgeConfig,
   engine: EngineKind,
   dockerHost: string,
+  session: string = DEFAULT_SESSION,
 ): SandboxBlueprint {
   const settings = {
     ...sandboxHardening(config, engine),
-    labels: ownerLabels('sandbox'),
+    labels: ownerLabels('sandbox', session),
     // Package installs (src/packages): the store, read-only at /packages. The user's
     // host folders, checked again on disk for each new sandbox (a link may have moved).
     mounts: [

@@ -43,7 +43,7 @@ __all__ = [
     "delete_saved_tool", "describe_server", "discovered_servers", "install_package",
     "list_loaded_server_metadata", "list_packages",
     "list_saved_tools", "list_servers", "list_servers_sync", "list_tools", "list_tools_sync",
-    "progress",
+    "progress", "reset",
     "query_tool_docs", "query_tool_docs_sync", "save_artifact", "save_tool", "search_tool_docs",
     "search_tool_docs_sync",
 ]  # fmt: skip
@@ -111,9 +111,9 @@ def call_tool_sync(
 
 
 def history(limit: int = 20) -> list[dict[str, Any]]:
-    """Recent executions of this bridge process, newest first: `[{id, tool, code, status,
-    exitCode, startedAt, durationMs, servers}]`. Other MCP clients' bridges may share the
-    history file; their executions are not shown here."""
+    """Recent executions of this session (run_python's `session`) in this bridge process,
+    newest first: `[{id, session, tool, code, status, exitCode, startedAt, durationMs,
+    servers}]`. Other sessions' and other MCP clients' executions are not shown here."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise MCPError("limit must be an integer")
     entries = request_sync({"type": "history", "limit": limit}).get("history")
@@ -135,6 +135,15 @@ def calls(limit: int = 20) -> list[dict[str, Any]]:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_CALLS_LIMIT}, got {limit}")
     entries = request_sync({"type": "calls", "limit": limit}).get("calls")
     return entries if isinstance(entries, list) else []
+
+
+def reset() -> str:
+    """Ends this session's state on purpose: once the current call has answered, its
+    sandbox is removed and the next call in this session starts a fresh one (variables,
+    imports and files in /workspace are gone; saved tools load again). Other sessions are
+    not touched. Returns the session's name."""
+    session = request_sync({"type": "reset"}).get("session")
+    return session if isinstance(session, str) else ""
 
 
 def check_code_safety(code: str) -> dict[str, Any]:

@@ -119,6 +119,9 @@ const envSchema = z.object({
     .describe('Well-known MCP client config files to read servers from (opt-in)'),
   MCP_BRIDGE_OUTPUT_LIMIT: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MCP_BRIDGE_QUEUE_LIMIT: integer(1, 1000).default(16),
+  MCP_BRIDGE_MAX_SESSIONS: integer(1, 64)
+    .default(4)
+    .describe('Named sessions (run_python `session`) with a live sandbox at once'),
   MCP_BRIDGE_INTERRUPT_GRACE: integer(1, 60).default(2),
   MCP_BRIDGE_CHANNEL: z
     .string()
@@ -174,6 +177,8 @@ export interface BridgeConfig {
   clientConfigs: string[];
   outputLimitChars: number;
   queueLimit: number;
+  /** MCP_BRIDGE_MAX_SESSIONS: sessions with a live (or starting, or busy) sandbox at once. */
+  maxSessions: number;
   interruptGraceSeconds: number;
   /** `auto`: offer the sandbox the socket lane (src/channel/socket-lane.ts); `stdio`: never. */
   channel: 'auto' | 'stdio';
@@ -240,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     clientConfigs: e.MCP_BRIDGE_CLIENT_CONFIGS,
     outputLimitChars: e.MCP_BRIDGE_OUTPUT_LIMIT,
     queueLimit: e.MCP_BRIDGE_QUEUE_LIMIT,
+    maxSessions: e.MCP_BRIDGE_MAX_SESSIONS,
     interruptGraceSeconds: e.MCP_BRIDGE_INTERRUPT_GRACE,
     channel: e.MCP_BRIDGE_CHANNEL,
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,

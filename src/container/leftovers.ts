@@ -39,8 +39,14 @@ export async function removeLeftoverContainers(
  * Removes this bridge's own sandbox containers: called when none of them should exist (no
  * sandbox is live). A sandbox whose engine went away as it died could not be removed
  * then; this catches it once the engine is back. False if the engine could not be asked.
+ * `session`: only that named session's sandboxes (another session's live sandbox of this
+ * bridge is left alone); undefined: all of this bridge's (when it closes).
  */
-export async function removeOwnSandboxes(docker: Dockerode, logger: Logger): Promise<boolean> {
+export async function removeOwnSandboxes(
+  docker: Dockerode,
+  logger: Logger,
+  session?: string,
+): Promise<boolean> {
   let containers: Dockerode.ContainerInfo[];
   try {
     containers = await docker.listContainers({
@@ -50,6 +56,7 @@ export async function removeOwnSandboxes(docker: Dockerode, logger: Logger): Pro
           `${LABELS.ownerHost}=${os.hostname()}`,
           `${LABELS.ownerPid}=${process.pid}`,
           `${LABELS.role}=sandbox`,
+          ...(session === undefined ? [] : [`${LABELS.session}=${session}`]),
         ],
       },
     });

@@ -1,7 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../errors.js';
 import {
-  DEFAULT_SESSION,
   describeArguments,
   NO_APPROVAL,
   shortMessage,
@@ -15,7 +14,7 @@ import {
 export interface ProxiedCallAudit {
   /** Keep the arguments' JSON too (MCP_BRIDGE_AUDIT_ARGS=1), bounded. */
   readonly storeArguments: boolean;
-  /** This bridge process (a random id); the session is `default` until sessions exist. */
+  /** This bridge process (a random id); each call also names its session. */
   readonly bridge: string;
   record(entry: ProxiedCallRecord): void;
   /** Newest first; only this bridge's calls in `session`. */
@@ -51,7 +50,7 @@ function resultMessage(result: CallToolResult): string {
  */
 export function trackCall(
   audit: ProxiedCallAudit | undefined,
-  call: { server: string; tool: string; json: string },
+  call: { session: string; server: string; tool: string; json: string },
 ): CallTracker {
   if (!audit) return UNTRACKED;
   const at = Date.now();
@@ -68,7 +67,7 @@ export function trackCall(
       audit.record({
         at,
         bridge: audit.bridge,
-        session: DEFAULT_SESSION,
+        session: call.session,
         server: call.server,
         tool: call.tool,
         ...describeArguments(call.json, audit.storeArguments),

@@ -26,6 +26,10 @@ export class ServerLoadError extends BridgeError {
 export async function prepareCallServers(
   names: readonly string[],
   context: {
+    /** The call's named session: its audit rows, `calls`, `history` and `reset` are its own. */
+    session: string;
+    /** Ends the call's session after it answers (`runtime.reset()`); absent: refused. */
+    reset?: (() => void) | undefined;
     catalog: ServerCatalog;
     caller: ToolCaller;
     savedTools: SavedToolStore;

@@ -6,7 +6,6 @@ import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
 import { markRpcStage } from '../util/rpc-timing.js';
-import { DEFAULT_SESSION } from '../state/call-audit-record.js';
 import { sandboxCallView, trackCall, type ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
 
@@ -65,6 +64,8 @@ const requestSchema = z.discriminatedUnion('type', [
     type: z.literal('calls'),
     limit: z.number().int().min(1).max(MAX_CALLS_LIMIT).nullish(),
   }),
+  // runtime.reset(): ends the call's own session once the call answers; takes nothing.
+  z.object({ type: z.literal('reset') }),
 ]);
 
 /**
@@ -87,6 +88,13 @@ export type SandboxPackageInstaller = Pick<PackageManager, 'installOrRefuse'>;
  */
 export function sandboxRpcHandler(context: {
   allowed: ReadonlySet<string>;
+  /**
+   * The call's named session, fixed by the host when the call started: nothing the
+   * sandbox sends names another, so `calls`, `history` and `reset` reach only this one.
+   */
+  session: string;
+  /** Ends this session after the call answers; absent: `reset` is refused. */
+  reset?: (() => void) | undefined;
   catalog: ServerCatalog;
   caller: ToolCaller;
   savedTools: SavedToolStore;
@@ -97,7 +105,7 @@ export function sandboxRpcHandler(context: {
   /** The audit trail of proxied calls; absent: nothing recorded, `calls` answers []. */
   audit?: ProxiedCallAudit | undefined;
 }): RpcHandler {
-  const { allowed, catalog, caller, savedTools, packages, history, audit } = context;
+  const { allowed, session, catalog, caller, savedTools, packages, history, audit } = context;
   const requireLoaded = (server: string) => {
     if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
   };
@@ -130,7 +138,12 @@ export function sandboxRpcHandler(context: {
         const args = request.arguments ?? {};
         const json = JSON.stringify(args);
         // Every call is audited, refusals included (call-audit.ts).
-        const tracker = trackCall(audit, { server: request.server, tool: request.tool, json });
+        const tracker = trackCall(audit, {
+          session,
+          server: request.server,
+          tool: request.tool,
+          json,
+        });
         try {
           requireLoaded(request.server);
           const size = Buffer.byteLength(json);
@@ -153,10 +166,13 @@ export function sandboxRpcHandler(context: {
       }
       case 'calls':
         return {
-          calls: (audit?.ownRecent(request.limit ?? 20, DEFAULT_SESSION) ?? []).map(
-            sandboxCallView,
-          ),
+          calls: (audit?.ownRecent(request.limit ?? 20, session) ?? []).map(sandboxCallView),
         };
+      case 'reset': {
+        if (!context.reset) throw new Error('This bridge cannot reset the session.');
+        context.reset();
+        return { session };
+      }
       case 'query_tool_docs': {
         // Loaded servers answer live; others from the cached catalog, never by starting them.
         const tools = allowed.has(request.server)
@@ -210,6 +226,7 @@ export function sandboxRpcHandler(context: {
           history: (history?.ownRecent(Math.min(Math.max(request.limit ?? 20, 1), 1000)) ?? []).map(
             (entry) => ({
               id: entry.id,
+              session: entry.sessionName,
               tool: entry.tool,
               code: entry.code,
               status: entry.status,

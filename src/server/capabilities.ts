@@ -11,6 +11,13 @@ one call are there in the next. Top-level \`await\` works. If the sandbox has to
 (a timeout the code ignores, out of memory, idle for long) the result says so and the state
 starts empty again.
 
+**Sessions.** run_python's \`session\` (1-64 of \`A-Za-z0-9_.-\`, default \`default\`) picks a
+named session: each has its own sandbox, state and queue, so calls in different sessions run
+in parallel and see nothing of each other. A few can be live at once (the operator's
+\`MCP_BRIDGE_MAX_SESSIONS\`, 4 by default); past that a new session is refused with the list
+of live ones. \`runtime.reset()\` ends the current session's state on purpose (after the call
+answers; the next call starts fresh) and frees its slot; an idle session frees it too.
+
 **The sandbox.** No network, read-only filesystem except \`/workspace\` (cwd and HOME) and
 \`/tmp\`; limited memory, processes and time; output per stream per call is capped; stdin is
 empty. An uncaught exception gives its traceback and status error; \`sys.exit(n)\` gives exit
@@ -57,7 +64,7 @@ defaults, annotations that are names or strings, not named like a builtin or \`r
 **Packages and history:** \`runtime.install_package("name")\` installs into a read-only
 package store (policy set by the operator; the sandbox itself stays offline; missing
 imports may be installed automatically), \`runtime.list_packages()\`. \`runtime.history(20)\`
-lists this bridge's recent executions; \`runtime.calls(20)\` its MCP tool calls (audit trail:
+lists this session's recent executions; \`runtime.calls(20)\` its MCP tool calls (audit trail:
 server, tool, argument size and sha256, outcome, duration). \`runtime.check_code_safety(code)\` gives an advisory static report.
 
 **Progress and stopping:** while a call runs, clients that ask for progress see how long it

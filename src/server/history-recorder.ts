@@ -14,6 +14,8 @@ export function recordExecution(
   entry: {
     id: string;
     session: string;
+    /** The named session (run_python's `session`); `default` when absent. */
+    sessionName?: string;
     tool: string;
     code: string;
     startedAt: Date;
@@ -39,6 +41,7 @@ export function recordExecution(
     stderrChars: entry.report?.stderr.length ?? 0,
     servers: entry.servers,
     error: entry.error ?? entry.report?.lostReason ?? null,
+    sessionName: entry.sessionName ?? 'default',
   });
   return failure === undefined
     ? undefined

@@ -19,7 +19,8 @@ export interface ProgressUpdate {
   progress: number;
   total?: number;
   message?: string;
-  _meta: { elapsedSeconds: number; outputLines: number };
+  /** `session`: the call's named session (run_python's `session`), once known. */
+  _meta: { elapsedSeconds: number; outputLines: number; session?: string };
 }
 
 /** What `runtime.progress(done, total, message)` sent, as validated from its frame. */
@@ -49,10 +50,16 @@ export class ProgressReporter implements ExecutionObserver {
   #pendingTimer: NodeJS.Timeout | undefined;
   #lastCodeSentAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
+  #session: string | undefined;
 
   constructor(send: (update: ProgressUpdate) => void, now: () => number = () => performance.now()) {
     this.#send = send;
     this.#now = now;
+  }
+
+  /** The call's session, carried in every later notification's `_meta.session`. */
+  inSession(name: string): void {
+    this.#session = name;
   }
 
   started(): void {
@@ -115,7 +122,11 @@ export class ProgressReporter implements ExecutionObserver {
 
   #meta(): ProgressUpdate['_meta'] {
     const elapsedMs = this.#startedAt === undefined ? 0 : this.#now() - this.#startedAt;
-    return { elapsedSeconds: Math.round(elapsedMs / 100) / 10, outputLines: this.#tail.lines };
+    return {
+      elapsedSeconds: Math.round(elapsedMs / 100) / 10,
+      outputLines: this.#tail.lines,
+      ...(this.#session === undefined ? {} : { session: this.#session }),
+    };
   }
 }
 

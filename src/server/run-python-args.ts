@@ -9,7 +9,26 @@ export interface RunPythonArgs {
   code: string;
   servers: string[];
   timeoutSeconds: number;
+  /** The named session the call runs in (SESSION_NAME; `default` when not given). */
+  session: string;
 }
+
+/** The session a call without `session` runs in (and the executor toolset's, and the pre-warm's). */
+export const DEFAULT_SESSION_NAME = 'default';
+/**
+ * A session name: it becomes a container label value and part of a folder name, so only
+ * `[A-Za-z0-9_.-]` (`\w` is ASCII-only without the `u` flag, in JSON Schema too), 1 to 64
+ * characters, and not `.` or `..` (checked apart: the advertised pattern stays short).
+ */
+export const SESSION_NAME_PATTERN = /^[\w.-]{1,64}$/;
+const BAD_SESSION =
+  "'session' must be 1-64 characters of letters, digits, '_', '.' or '-' (and not '.' or '..')";
+
+/** A session name, as run_python's `session` argument. */
+export const sessionName = z
+  .string({ error: BAD_SESSION })
+  .regex(SESSION_NAME_PATTERN, BAD_SESSION)
+  .refine((name) => name !== '.' && name !== '..', BAD_SESSION);
 
 /** The largest cell accepted; far above any real cell, far below what hurts the host. */
 const MAX_CODE_CHARS = 4 * 1024 * 1024;
@@ -50,6 +69,7 @@ function buildSchema(limits: RunPythonLimits) {
       .describe(
         `Seconds (default ${limits.defaultTimeoutSeconds}, at most ${limits.maxTimeoutSeconds})`,
       ),
+    session: sessionName.optional().describe('Separate state, runs in parallel'),
   });
 }
 
@@ -79,13 +99,14 @@ export function parseRunPythonArgs(raw: unknown, limits: RunPythonLimits): Parse
   if (!parsed.success) {
     return { ok: false, message: parsed.error.issues[0]?.message ?? 'Invalid arguments' };
   }
-  const { code, servers, timeout } = parsed.data;
+  const { code, servers, timeout, session } = parsed.data;
   return {
     ok: true,
     args: {
       code,
       servers: [...new Set(servers ?? [])],
       timeoutSeconds: Math.min(timeout ?? limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds),
+      session: session ?? DEFAULT_SESSION_NAME,
     },
   };
 }

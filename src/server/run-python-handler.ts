@@ -3,6 +3,7 @@ import type { BridgeConfig } from '../config/env.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallControl, CallServers, SandboxSession } from '../session/sandbox-session.js';
+import type { SessionPool } from '../session/session-pool.js';
 import { markStage } from '../util/call-timing.js';
 import { closestFirst } from '../util/closest.js';
 import { installMissingImports, type DependencyInstaller } from './dependencies.js';
@@ -16,13 +17,19 @@ import { parseRunPythonArgs } from './run-python-args.js';
 /** The configured MCP servers, as run_python needs them. */
 export interface ServerAccess {
   names(): string[];
-  /** Starts and lists the named servers; rejects with a message naming the one that failed. */
-  prepare(names: string[]): Promise<CallServers>;
+  /**
+   * Starts and lists the named servers for a call in `session` (its requests, audit rows
+   * and `runtime.reset()` belong to that session); rejects naming the server that failed.
+   */
+  prepare(names: string[], session: string): Promise<CallServers>;
 }
 
 export interface RunPythonDependencies {
   config: BridgeConfig;
+  /** The `default` session (the executor toolset's). */
   session: SandboxSession;
+  /** Every named session; run_python takes its call's from here. */
+  sessions: SessionPool;
   sessionId: string;
   servers: ServerAccess;
   history: HistoryWriter | undefined;
@@ -43,7 +50,7 @@ export async function handleRunPython(
   control: CallControl = {},
 ): Promise<CallToolResult> {
   markStage('handler');
-  const { config, session, logger } = deps;
+  const { config, logger } = deps;
   const parsed = parseRunPythonArgs(rawArgs, config);
   if (!parsed.ok) {
     return renderResult(
@@ -51,7 +58,7 @@ export async function handleRunPython(
       config.outputMode,
     );
   }
-  const { code, servers, timeoutSeconds } = parsed.args;
+  const { code, servers, timeoutSeconds, session: sessionName } = parsed.args;
   const configured = deps.servers.names();
   const unknown = servers.filter((name) => !configured.includes(name));
   if (unknown.length > 0) {
@@ -63,9 +70,27 @@ export async function handleRunPython(
   }
   const id = deps.history?.newId() ?? '';
   const startedAt = new Date();
-  const record = { id, session: deps.sessionId, tool: 'run_python', code, startedAt, servers };
+  const record = {
+    id,
+    session: deps.sessionId,
+    sessionName,
+    tool: 'run_python',
+    code,
+    startedAt,
+    servers,
+  };
+  let lease;
   try {
-    const reach = await deps.servers.prepare(servers);
+    // Past MCP_BRIDGE_MAX_SESSIONS a new session is refused here (SessionLimitError).
+    lease = deps.sessions.acquire(sessionName);
+  } catch (error: unknown) {
+    const message = errorMessage(error);
+    return renderResult({ status: 'error', summary: message, error: message }, config.outputMode);
+  }
+  const { session } = lease;
+  control.observer?.inSession?.(sessionName);
+  try {
+    const reach = await deps.servers.prepare(servers, sessionName);
     const dependencies = await installMissingImports(session, code, deps.packages, control.signal);
     markStage('prepared');
     const report = await session.run(code, timeoutSeconds, reach, control);
@@ -77,7 +102,8 @@ export async function handleRunPython(
     markStage('history');
     if (unrecorded) payload.notices = [...(payload.notices ?? []), unrecorded];
     const files = report.display?.artifacts ?? [];
-    const kept = files.length > 0 && deps.artifacts ? deps.artifacts.save(files) : undefined;
+    const kept =
+      files.length > 0 && deps.artifacts ? deps.artifacts.save(files, sessionName) : undefined;
     const rendered = renderRichResult(
       payload,
       report.display,
@@ -99,6 +125,8 @@ export async function handleRunPython(
     });
     if (unrecorded) payload.notices = [unrecorded];
     return renderResult(payload, config.outputMode);
+  } finally {
+    lease.release();
   }
 }
 

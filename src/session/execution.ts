@@ -29,6 +29,8 @@ export interface ExecutionObserver {
   output?(stream: 'stdout' | 'stderr', text: string): void;
   /** A validated `progress` frame of the cell (runtime.progress). */
   progress?(frame: ProgressFrame): void;
+  /** The call's named session, known once its arguments are validated. */
+  inSession?(name: string): void;
 }
 
 export interface ExecutionResult {

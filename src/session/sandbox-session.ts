@@ -59,6 +59,11 @@ export interface SessionStartup {
 
 export interface SessionDependencies {
   config: BridgeConfig;
+  /**
+   * The session's name (run_python's `session`): its containers carry it as a label, so
+   * clearing this session's strays never touches another session's sandbox.
+   */
+  name?: string;
   logger: Logger;
   /** Read at every sandbox start, so host data (saved tools) is current. */
   sources(): SandboxSources;
@@ -85,16 +90,62 @@ export class SandboxSession {
   #idleTimer: NodeJS.Timeout | undefined;
   #pendingNotice: string | undefined;
   #closed = false;
+  /** The pre-warm is queued or running. */
+  #warming = false;
   /** Set once a sandbox start was tried: later starts first clear what earlier ones left. */
   #mayHaveStrays = false;
   /** A container being created and booted: close() waits for it, then removes it. */
   #booting: Promise<LiveSandbox> | undefined;
   /** Sandboxes that ran a call: only their loss costs the agent state worth a notice. */
   readonly #used = new WeakSet<LiveSandbox>();
+  /** `runtime.reset()` was called: the sandbox is replaced once the current call answers. */
+  #resetRequested = false;
+  /** Sandboxes being removed after a reset; close() waits for them. */
+  readonly #retiring = new Set<Promise<void>>();
 
   constructor(deps: SessionDependencies) {
     this.#deps = deps;
-    this.#logger = deps.logger.child({ component: 'session' });
+    this.#logger = deps.logger.child({ component: 'session', session: deps.name ?? 'default' });
+  }
+
+  /**
+   * Whether this session holds a sandbox or will soon: one is alive or starting, or calls
+   * are queued or running. A session whose sandbox idled out (or was reset) is not active,
+   * so it does not count against MCP_BRIDGE_MAX_SESSIONS.
+   */
+  get active(): boolean {
+    return (
+      this.#waiting > 0 ||
+      this.#booting !== undefined ||
+      this.#warming ||
+      this.#sandbox?.alive === true
+    );
+  }
+
+  /**
+   * `runtime.reset()`: ends this session's state on purpose. The sandbox is removed after
+   * the call that asked answers, and the next call starts a fresh one. Idempotent: asking
+   * many times (a loop, a thread) is one reset, and it only ever reaches this session.
+   */
+  requestReset(): void {
+    this.#resetRequested = true;
+  }
+
+  /** Takes the notices waiting for this session's next call (when the pool forgets it). */
+  takePendingNotice(): string | undefined {
+    const notice = this.#pendingNotice;
+    this.#pendingNotice = undefined;
+    return notice;
+  }
+
+  /** Queues a notice for this session's next call (what a forgotten session left). */
+  addNotice(notice: string): void {
+    this.#addNotice(notice);
+  }
+
+  /** The engine, if this session ever connected (the pool stops an owned service once). */
+  async connectedEngine(): Promise<LocatedEngine | undefined> {
+    return this.#engine?.catch(() => undefined);
   }
 
   /** Runs code in the session. Rejects only with operational errors (no engine, bad image…). */
@@ -196,8 +247,12 @@ export class SandboxSession {
   prewarm(): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     const started = performance.now();
+    this.#warming = true;
     const ready = this.#tail.then(async () => {
-      if (this.#closed || this.#sandbox?.alive) return this.#sandbox?.alive === true;
+      if (this.#closed || this.#sandbox?.alive) {
+        this.#warming = false;
+        return this.#sandbox?.alive === true;
+      }
       try {
         const sandbox = await this.#ensureSandbox();
         // One empty cell: the runner loads what every first cell needs (the rest of the
@@ -212,6 +267,7 @@ export class SandboxSession {
         );
         return false;
       } finally {
+        this.#warming = false;
         this.#armIdleTimer(); // a pre-warmed sandbox idles out like any other
       }
     });
@@ -219,7 +275,13 @@ export class SandboxSession {
     return ready;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Removes this session's sandbox (and its strays). `stopEngine`: also stop a Podman
+   * service the bridge started; the pool does that once, after every session closed.
+   * `removeStrays: false`: the pool forgets an inactive session, whose name a new session
+   * may take at once; that one's container must not be mistaken for a stray.
+   */
+  async close(options: { stopEngine?: boolean; removeStrays?: boolean } = {}): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     // A container still booting (e.g. the pre-warm) is removed once it exists.
@@ -227,9 +289,12 @@ export class SandboxSession {
     const sandbox = this.#sandbox;
     this.#sandbox = undefined;
     await sandbox?.destroy();
+    await Promise.all(this.#retiring);
     const engine = await this.#engine?.catch(() => undefined);
-    if (engine && this.#mayHaveStrays) await removeOwnSandboxes(engine.docker, this.#logger);
-    await engine?.ownedService?.stop();
+    if (engine && this.#mayHaveStrays && options.removeStrays !== false) {
+      await removeOwnSandboxes(engine.docker, this.#logger, this.#deps.name);
+    }
+    if (options.stopEngine !== false) await engine?.ownedService?.stop();
   }
 
   async #runNow(
@@ -264,8 +329,28 @@ export class SandboxSession {
       }
       return { ...result, notices };
     } finally {
+      this.#applyReset();
       this.#armIdleTimer();
     }
+  }
+
+  /** After a call that asked for `runtime.reset()`: its sandbox goes, the answer does not wait. */
+  #applyReset(): void {
+    if (!this.#resetRequested) return;
+    this.#resetRequested = false;
+    const sandbox = this.#sandbox;
+    this.#sandbox = undefined;
+    this.#pendingNotice = undefined; // whatever the old sandbox left is moot now
+    this.#addNotice(
+      'This session was reset (runtime.reset() in an earlier call): this call runs in a fresh sandbox, so earlier variables and imports are gone.',
+    );
+    if (!sandbox) return;
+    this.#logger.info('session reset: removing its sandbox');
+    const retiring = sandbox.destroy().catch((error: unknown) => {
+      this.#logger.warn({ err: errorMessage(error) }, 'could not remove a reset sandbox');
+    });
+    this.#retiring.add(retiring);
+    void retiring.finally(() => this.#retiring.delete(retiring));
   }
 
   #takeNotices(): string[] {
@@ -325,7 +410,10 @@ export class SandboxSession {
 
   async #bootSandbox(engine: LocatedEngine): Promise<LiveSandbox> {
     // A sandbox that died while the engine was away could not be removed then.
-    if (this.#mayHaveStrays) await removeOwnSandboxes(engine.docker, this.#logger);
+    if (this.#mayHaveStrays) {
+      await Promise.all(this.#retiring); // a reset sandbox is gone before the next starts
+      await removeOwnSandboxes(engine.docker, this.#logger, this.#deps.name);
+    }
     this.#mayHaveStrays = true;
     const started = performance.now();
     const sandbox = await LiveSandbox.start({

@@ -37,11 +37,17 @@ const EMBED_TEXT_BYTES = 8 * 1024;
 const WRITE_FLAGS =
   constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
+/** The named session whose files keep the bridge's own folder (older URIs unchanged). */
+const DEFAULT_SESSION_NAME = 'default';
+
 /**
  * The files calls returned, copied to `<state dir>/artifacts/<session>/<path>` so they
  * outlive the container; read back as MCP resources (`artifact://<session>/<path>`) by
  * this bridge process only. Past the quota the oldest files (of every session sharing the
  * state dir) are removed. Optionally also written to `<copy dir>/<session>/<path>`.
+ * `<session>` is the bridge's id; a named session other than `default` (run_python's
+ * `session`, `[A-Za-z0-9_.-]`, never `.` or `..`) adds `.<name>`: two sessions writing
+ * the same path keep two files.
  */
 export class ArtifactStore {
   readonly #root: string;
@@ -50,6 +56,8 @@ export class ArtifactStore {
   readonly #copyDir: string | undefined;
   readonly #logger: Logger;
   readonly #index = new Map<string, StoredArtifact>();
+  /** Each artifact's folder (under the root), by URI. */
+  readonly #folders = new Map<string, string>();
 
   constructor(options: {
     stateDir: string;
@@ -66,21 +74,25 @@ export class ArtifactStore {
   }
 
   /** Stores the files; returns them as stored and notices for those that could not be. */
-  save(files: ArtifactInput[]): { stored: StoredArtifact[]; notices: string[] } {
+  save(
+    files: ArtifactInput[],
+    sessionName: string = DEFAULT_SESSION_NAME,
+  ): { stored: StoredArtifact[]; notices: string[] } {
     const stored: StoredArtifact[] = [];
     const notices: string[] = [];
+    const folder = this.#folderOf(sessionName);
     for (const file of files) {
       const bytes = Buffer.from(file.data, 'base64');
       try {
-        writeInside(path.join(this.#root, this.#session), file.path, bytes);
-        if (this.#copyDir) writeInside(path.join(this.#copyDir, this.#session), file.path, bytes);
+        writeInside(path.join(this.#root, folder), file.path, bytes);
+        if (this.#copyDir) writeInside(path.join(this.#copyDir, folder), file.path, bytes);
       } catch (error: unknown) {
         this.#logger.warn({ err: errorMessage(error), file: file.path }, 'artifact not stored');
         notices.push(`${file.path}: not kept on the host (${errorMessage(error)})`);
         continue;
       }
       const artifact: StoredArtifact = {
-        uri: this.uriOf(file.path),
+        uri: this.uriOf(file.path, sessionName),
         name: file.path,
         mimeType: file.mimeType,
         size: bytes.length,
@@ -88,14 +100,20 @@ export class ArtifactStore {
       };
       this.#index.delete(artifact.uri); // a newer version of a path goes last
       this.#index.set(artifact.uri, artifact);
+      this.#folders.set(artifact.uri, folder);
       stored.push(artifact);
     }
     if (stored.length > 0) this.#evictPastQuota();
     return { stored, notices };
   }
 
-  uriOf(relative: string): string {
-    return `${URI_SCHEME}${this.#session}/${relative.split('/').map(encodeURIComponent).join('/')}`;
+  uriOf(relative: string, sessionName: string = DEFAULT_SESSION_NAME): string {
+    const folder = this.#folderOf(sessionName);
+    return `${URI_SCHEME}${folder}/${relative.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  #folderOf(sessionName: string): string {
+    return sessionName === DEFAULT_SESSION_NAME ? this.#session : `${this.#session}.${sessionName}`;
   }
 
   /** This process's artifacts still on disk, oldest first. */
@@ -108,7 +126,8 @@ export class ArtifactStore {
     const artifact = this.#index.get(uri);
     if (!artifact) return undefined;
     try {
-      const file = path.join(this.#root, this.#session, ...artifact.name.split('/'));
+      const folder = this.#folders.get(uri) ?? this.#session;
+      const file = path.join(this.#root, folder, ...artifact.name.split('/'));
       const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
         return { artifact, bytes: readFileSync(fd) };
@@ -117,6 +136,7 @@ export class ArtifactStore {
       }
     } catch {
       this.#index.delete(uri);
+      this.#folders.delete(uri);
       return undefined;
     }
   }
@@ -125,13 +145,19 @@ export class ArtifactStore {
     const files = listFiles(this.#root);
     let total = files.reduce((sum, file) => sum + file.size, 0);
     files.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    const removed = new Set<string>();
     for (const file of files) {
       if (total <= this.#quotaBytes) break;
       rmSync(file.path, { force: true });
       total -= file.size;
-      const relative = path.relative(path.join(this.#root, this.#session), file.path);
-      if (!relative.startsWith('..'))
-        this.#index.delete(this.uriOf(relative.split(path.sep).join('/')));
+      removed.add(file.path);
+    }
+    if (removed.size === 0) return;
+    for (const [uri, artifact] of this.#index) {
+      const folder = this.#folders.get(uri) ?? this.#session;
+      if (!removed.has(path.join(this.#root, folder, ...artifact.name.split('/')))) continue;
+      this.#index.delete(uri);
+      this.#folders.delete(uri);
     }
   }
 }

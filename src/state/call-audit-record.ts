@@ -12,8 +12,6 @@ export type CallOutcome = 'ok' | 'error' | 'refused';
 export const MAX_STORED_ARGUMENT_BYTES = 64 * 1024;
 /** A call's message (why it failed or was refused) is cut to this many characters. */
 export const MAX_MESSAGE_CHARS = 200;
-/** Until named sessions exist, every call belongs to this one. */
-export const DEFAULT_SESSION = 'default';
 /** Until approvals exist, no call was asked about. */
 export const NO_APPROVAL = 'none';
 
@@ -22,7 +20,7 @@ export interface ProxiedCallRecord {
   at: number;
   /** The bridge process that made it (a random id per process, as in the history). */
   bridge: string;
-  /** The session it ran in (`default` until named sessions exist). */
+  /** The named session it ran in (run_python's `session`, `default` when not given). */
   session: string;
   server: string;
   tool: string;

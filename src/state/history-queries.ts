@@ -26,6 +26,9 @@ const TRIM = `DELETE FROM executions WHERE rowid <= (SELECT max(rowid) FROM exec
 const RECENT = `SELECT ${COLUMNS.join(', ')} FROM executions ORDER BY rowid DESC LIMIT ?`;
 const RECENT_OF_SESSION = `SELECT ${COLUMNS.join(', ')} FROM executions
   WHERE session = ? ORDER BY rowid DESC LIMIT ?`;
+/** One named session of one bridge: walks that bridge's rows (the session index). */
+const RECENT_OF_NAMED_SESSION = `SELECT ${COLUMNS.join(', ')} FROM executions
+  WHERE session = ? AND session_name = ? ORDER BY rowid DESC LIMIT ?`;
 const COUNT = `SELECT count(*) FROM executions`;
 const CLEAR = `DELETE FROM executions`;
 
@@ -49,6 +52,7 @@ export interface Connection {
   rehearse: (row: HistoryRow) => void;
   recent: Database.Statement<[number], HistoryRow>;
   recentOfSession: Database.Statement<[string, number], HistoryRow>;
+  recentOfNamedSession: Database.Statement<[string, string, number], HistoryRow>;
   count: Database.Statement<[], number>;
   clear: Database.Statement<[], unknown>;
 }
@@ -82,6 +86,7 @@ export function prepareConnection(
     },
     recent: db.prepare<[number], HistoryRow>(RECENT),
     recentOfSession: db.prepare<[string, number], HistoryRow>(RECENT_OF_SESSION),
+    recentOfNamedSession: db.prepare<[string, string, number], HistoryRow>(RECENT_OF_NAMED_SESSION),
     count: db.prepare<[], number>(COUNT).pluck(),
     clear: db.prepare<[], unknown>(CLEAR),
   };

@@ -14,6 +14,8 @@ interface FieldSpec {
   nullable?: true;
   /** A list of strings, stored as JSON text. */
   list?: true;
+  /** The column's default (a plain word: written into the SQL as is). */
+  defaultText?: string;
 }
 
 const RECORD_FIELDS = {
@@ -38,6 +40,11 @@ const RECORD_FIELDS = {
   servers: { type: 'TEXT', list: true },
   /** Why it failed, cut to MAX_ERROR_CHARS. */
   error: { type: 'TEXT', nullable: true },
+  /**
+   * The named session it ran in (run_python's `session`). Added to older files without a
+   * version bump (history-schema.ts): its default lets older bridges insert without it.
+   */
+  sessionName: { type: 'TEXT', defaultText: 'default' },
 } as const satisfies Record<string, FieldSpec>;
 
 type Fields = typeof RECORD_FIELDS;
@@ -76,6 +83,7 @@ export function columnDefinitions(): string[] {
       spec.primaryKey ? 'PRIMARY KEY' : '',
       spec.nullable ? '' : 'NOT NULL',
       spec.list ? "DEFAULT '[]'" : '',
+      spec.defaultText === undefined ? '' : `DEFAULT '${spec.defaultText}'`,
     ].filter(Boolean);
     return [column, spec.type, ...constraints].join(' ');
   });

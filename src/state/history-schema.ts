@@ -17,6 +17,12 @@ const CREATE_TABLE = `
   CREATE INDEX IF NOT EXISTS executions_started_at ON executions (started_at);
 `;
 
+/**
+ * Columns added after schema version 1, each with a default so that older bridges (which
+ * name their columns) still insert: added when missing, without a version bump.
+ */
+const ADDED_COLUMNS = [{ name: 'session_name', definition: "TEXT NOT NULL DEFAULT 'default'" }];
+
 /** Owner reads walk this index (entries are (session, rowid): newest last). */
 const SESSION_INDEX = 'executions_session';
 const CREATE_SESSION_INDEX = `CREATE INDEX IF NOT EXISTS ${SESSION_INDEX} ON executions (session)`;
@@ -29,6 +35,7 @@ export function migrate(db: Database.Database): void {
   const current = (): number => Number(db.pragma('user_version', { simple: true }));
   if (current() === SCHEMA_VERSION) {
     ensureSessionIndex(db);
+    ensureAddedColumns(db);
     return;
   }
   db.transaction(() => {
@@ -42,6 +49,25 @@ export function migrate(db: Database.Database): void {
     if (version === 0) db.exec(CREATE_TABLE);
     db.exec(CREATE_SESSION_INDEX);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+  ensureAddedColumns(db);
+}
+
+/** Files written before a column was added lack it: add it (once, any process). */
+function ensureAddedColumns(db: Database.Database): void {
+  const present = (): Set<string> =>
+    new Set(
+      (db.pragma('table_info(executions)') as { name: string }[]).map((column) => column.name),
+    );
+  if (ADDED_COLUMNS.every((column) => present().has(column.name))) return;
+  db.transaction(() => {
+    // Read again under the write lock: another process may have just added them.
+    const columns = present();
+    for (const column of ADDED_COLUMNS) {
+      if (!columns.has(column.name)) {
+        db.exec(`ALTER TABLE executions ADD COLUMN ${column.name} ${column.definition}`);
+      }
+    }
   }).immediate();
 }
 

@@ -132,18 +132,24 @@ export class HistoryStore {
 
   /**
    * The newest executions first; `limit` is clamped to 1..1000. With `session`, only the
-   * executions of that bridge process (what its sandbox may read).
+   * executions of that bridge process (what its sandbox may read); with `sessionName` too,
+   * only those of that named session of it.
    */
-  recent(limit: number, options: { session?: string } = {}): ExecutionRecord[] {
+  recent(
+    limit: number,
+    options: { session?: string; sessionName?: string } = {},
+  ): ExecutionRecord[] {
     const clamped = Number.isFinite(limit)
       ? Math.min(MAX_RECENT, Math.max(1, Math.trunc(limit)))
       : 20;
-    const { session } = options;
+    const { session, sessionName } = options;
     return (
       this.#run('read', (connection) =>
         (session === undefined
           ? connection.recent.all(clamped)
-          : connection.recentOfSession.all(session, clamped)
+          : sessionName === undefined
+            ? connection.recentOfSession.all(session, clamped)
+            : connection.recentOfNamedSession.all(session, sessionName, clamped)
         ).map(fromRow),
       ) ?? []
     );

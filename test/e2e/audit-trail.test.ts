@@ -6,6 +6,7 @@ import {
   printedJson,
   startBridge,
   statusOf,
+  waitFor,
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { auditCli, auditScratch } from '../support/audit-fixtures.js';
@@ -115,6 +116,30 @@ print("JSON " + json.dumps(runtime.calls(3)))
     expect(future.stdout).toMatch(/No proxied calls recorded/);
     const otherSession = await auditCli(stateDir, ['--session', 'other']);
     expect(otherSession.stdout).toMatch(/No proxied calls recorded/);
+  });
+
+  it("records a named session's calls under its name; calls() there shows only its own", async () => {
+    const result = await bridge.run({
+      servers: ['everything'],
+      session: 'audited',
+      code: String.raw`
+import json
+from mcp import runtime
+await mcp_everything.echo(message="from audited")
+print("JSON " + json.dumps(runtime.calls(1000)))
+`,
+    });
+    expect(statusOf(result), describeResult(result)).toBe('success');
+    const calls = printedJson<SandboxCall[]>(result);
+    expect(calls.map((call) => [call.session, call.tool, call.outcome])).toEqual([
+      ['audited', 'echo', 'ok'],
+    ]);
+    // Rows reach the file a moment after the call (batched): poll for them.
+    const onHost = async () => {
+      const host = await auditCli(stateDir, ['--json', '--session', 'audited']);
+      return host.stdout.includes('"tool":"echo"') && host.stdout.includes('"session":"audited"');
+    };
+    expect(await waitFor(onHost, 10_000, 200)).toBe(true);
   });
 
   it('refuses bad CLI options with a clear message and status 2', async () => {

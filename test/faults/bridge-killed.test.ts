@@ -27,6 +27,8 @@ import {
  */
 
 const PROMPT_MS = 30_000;
+/** The label naming a sandbox's session (src/container/labels.ts). */
+const SESSION_LABEL = 'io.github.mcp-server-code-execution-mode.session';
 
 describeEachEngine('the bridge SIGKILLed mid-call', (engine) => {
   const docker = dockerClient(engine.dockerHost);
@@ -90,5 +92,37 @@ describeEachEngine('the bridge SIGKILLed mid-call', (engine) => {
       servers: ['fixture'],
     });
     expect(payloadOf(proxied).stdout, describeResult(proxied)).toEqual(['again']);
+  });
+
+  it('with several live sessions: the next bridge reaps every one of their containers', async () => {
+    const crashed = await startBridgeProcess({
+      dockerHost: engine.dockerHost,
+      stateDir: scene.stateDir,
+    });
+    for (const session of ['alpha', 'beta']) {
+      const started = await crashed.run({ code: 'x = 1', session });
+      expect(statusOf(started), describeResult(started)).toBe('success');
+    }
+    const owned = await containersOwnedBy(docker, crashed.pid);
+    const sessions = owned.map((c) => c.Labels[SESSION_LABEL]).sort();
+    // The pre-warmed `default` session may be there too.
+    expect(sessions.filter((name) => name !== 'default')).toEqual(['alpha', 'beta']);
+
+    process.kill(crashed.pid, 'SIGKILL');
+    expect(await crashed.exit).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const after = await startBridge({ dockerHost: engine.dockerHost, stateDir: scene.stateDir });
+    try {
+      const first = await after.run({ code: 'print("next")', session: 'alpha' });
+      expect(payloadOf(first).stdout, describeResult(first)).toEqual(['next']);
+      expect(await containersOwnedBy(docker, crashed.pid)).toEqual([]);
+      for (const container of owned) {
+        expect(await waitFor(() => processesMentioning(container.Id).length === 0, 10_000)).toBe(
+          true,
+        );
+      }
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -45,6 +45,7 @@ export function entry(
     stderrChars: 0,
     servers: [],
     error: null,
+    sessionName: 'default',
     ...overrides,
   };
 }

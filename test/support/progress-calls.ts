@@ -7,7 +7,7 @@ import {
 
 /** One progress notification as the SDK client hands it over, with its `_meta`. */
 export type ProgressEvent = Progress & {
-  _meta?: { elapsedSeconds?: number; outputLines?: number };
+  _meta?: { elapsedSeconds?: number; outputLines?: number; session?: string };
 };
 
 /** A tools/call in flight that asked for progress, and can be cancelled. */

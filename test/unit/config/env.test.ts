@@ -32,6 +32,17 @@ describe('loadConfig defaults (README, Configuration)', () => {
     expect(config.allowSelfServer).toBe(false);
     expect(config.serversConfigPath).toBeUndefined();
     expect(config.engineAddress).toBeUndefined();
+    expect(config.maxSessions).toBe(4);
+  });
+
+  it('reads MCP_BRIDGE_MAX_SESSIONS as a whole number from 1 to 64', () => {
+    expect(loadConfig({ MCP_BRIDGE_MAX_SESSIONS: '1' }).maxSessions).toBe(1);
+    expect(loadConfig({ MCP_BRIDGE_MAX_SESSIONS: '64' }).maxSessions).toBe(64);
+    for (const bad of ['0', '65', '2.5', 'many', '-1']) {
+      expect(configError({ MCP_BRIDGE_MAX_SESSIONS: bad }).message).toMatch(
+        /MCP_BRIDGE_MAX_SESSIONS/,
+      );
+    }
   });
 
   it('expands the default state dir ~/MCPs to the home directory', () => {

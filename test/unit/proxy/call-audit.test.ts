@@ -29,16 +29,16 @@ describe('trackCall', () => {
 
   it('records ok, error (isError or a failure after the checks) and refused (before them)', async () => {
     const { audit, records } = sink();
-    const ok = trackCall(audit, { server: 's', tool: 'ok', json });
+    const ok = trackCall(audit, { session: 'default', server: 's', tool: 'ok', json });
     ok.reached();
     ok.finished({ content: [{ type: 'text', text: 'fine' }] });
-    const isError = trackCall(audit, { server: 's', tool: 'iserror', json });
+    const isError = trackCall(audit, { session: 'default', server: 's', tool: 'iserror', json });
     isError.reached();
     isError.finished({ isError: true, content: [{ type: 'text', text: 'bad\ninput' }] });
-    const failed = trackCall(audit, { server: 's', tool: 'failed', json });
+    const failed = trackCall(audit, { session: 'default', server: 's', tool: 'failed', json });
     failed.reached();
     failed.failed(new Error('server died'));
-    const refused = trackCall(audit, { server: 's', tool: 'refused', json });
+    const refused = trackCall(audit, { session: 'default', server: 's', tool: 'refused', json });
     refused.failed(new Error("Server 's' is not available"));
     expect(records).toEqual([]);
     await afterAnswer();
@@ -61,10 +61,12 @@ describe('trackCall', () => {
 
   it('records a call once, and nothing without an audit', async () => {
     const { audit, records } = sink(true);
-    const tracker = trackCall(audit, { server: 's', tool: 't', json });
+    const tracker = trackCall(audit, { session: 'default', server: 's', tool: 't', json });
     tracker.finished({ content: [] });
     tracker.failed(new Error('late'));
-    trackCall(undefined, { server: 's', tool: 't', json }).finished({ content: [] });
+    trackCall(undefined, { session: 'default', server: 's', tool: 't', json }).finished({
+      content: [],
+    });
     await afterAnswer();
     expect(records).toHaveLength(1);
     expect(records[0]?.arguments).toBe(json);
@@ -72,7 +74,9 @@ describe('trackCall', () => {
 
   it('shows the sandbox no arguments', async () => {
     const { audit, records } = sink(true);
-    trackCall(audit, { server: 's', tool: 't', json }).finished({ content: [] });
+    trackCall(audit, { session: 'default', server: 's', tool: 't', json }).finished({
+      content: [],
+    });
     await afterAnswer();
     const view = sandboxCallView(records[0] as ProxiedCallRecord);
     expect(Object.keys(view).sort()).toEqual(

@@ -7,6 +7,7 @@ import { sandboxRpcHandler, type SandboxPackageInstaller } from '../../../src/pr
 function handler(packages?: SandboxPackageInstaller) {
   return sandboxRpcHandler({
     allowed: new Set(),
+    session: 'default',
     catalog: {} as never,
     caller: {} as never,
     savedTools: {} as never,

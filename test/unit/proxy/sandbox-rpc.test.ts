@@ -69,7 +69,13 @@ beforeEach(() => {
   };
   const savedTools = new SavedToolStore(stateDir, logger);
   handler = (allowed) =>
-    sandboxRpcHandler({ allowed: new Set(allowed), catalog, caller, savedTools });
+    sandboxRpcHandler({
+      allowed: new Set(allowed),
+      session: 'default',
+      catalog,
+      caller,
+      savedTools,
+    });
 });
 
 afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -268,6 +274,7 @@ describe('sandboxRpcHandler and the audit trail', () => {
   const audited = (allowed: string[]) =>
     sandboxRpcHandler({
       allowed: new Set(allowed),
+      session: 'default',
       catalog,
       caller: {
         callTool: () => Promise.resolve({ content: [{ type: 'text', text: 'ok' }] }),

@@ -104,16 +104,33 @@ describe('parseRunPythonArgs: timeout', () => {
       { code: 'x' },
       { defaultTimeoutSeconds: 60, maxTimeoutSeconds: 10 },
     );
-    expect(parsed).toEqual({ ok: true, args: { code: 'x', servers: [], timeoutSeconds: 10 } });
+    expect(parsed).toEqual({
+      ok: true,
+      args: { code: 'x', servers: [], timeoutSeconds: 10, session: 'default' },
+    });
   });
 });
 
 describe('parseRunPythonArgs: whole result', () => {
-  it('returns code, servers and timeout', () => {
+  it('returns code, servers, timeout and session', () => {
     expect(parse({ code: 'print(1)', servers: ['fs'], timeout: 7 })).toEqual({
       ok: true,
-      args: { code: 'print(1)', servers: ['fs'], timeoutSeconds: 7 },
+      args: { code: 'print(1)', servers: ['fs'], timeoutSeconds: 7, session: 'default' },
     });
+    expect(parse({ code: 'x', session: 'a.b-c_1' })).toMatchObject({
+      ok: true,
+      args: { session: 'a.b-c_1' },
+    });
+  });
+
+  it('refuses session names that are not 1-64 of [A-Za-z0-9_.-], or . and ..', () => {
+    for (const session of ['', 'x'.repeat(65), '../x', 'a/b', 'café', '.', '..', 'a b', 7, null]) {
+      expect(messageOf({ code: 'x', session }), JSON.stringify(session)).toMatch(
+        /'session' must be/,
+      );
+    }
+    expect(parse({ code: 'x', session: 'x'.repeat(64) }).ok).toBe(true);
+    expect(parse({ code: 'x', session: '...' }).ok).toBe(true);
   });
 
   it('reports the code problem first when several arguments are wrong', () => {

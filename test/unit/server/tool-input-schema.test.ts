@@ -46,6 +46,7 @@ const KNOWN_KEYWORDS = new Set([
 /** For each pattern the tools advertise: a string it matches and one it does not. */
 const PATTERN_PROBES: Record<string, { matching: string; notMatching: string }> = {
   '\\S': { matching: ' x ', notMatching: ' \n\t\u00a0' },
+  '^[\\w.-]{1,64}$': { matching: 'a.b-c_1', notMatching: 'a/b' },
 };
 
 const limits = { defaultTimeoutSeconds: 30, maxTimeoutSeconds: 120 };

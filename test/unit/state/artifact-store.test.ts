@@ -49,6 +49,35 @@ describe('ArtifactStore', () => {
     expect(artifacts.read(`artifact://${SESSION}/old.txt`)).toBeUndefined();
   });
 
+  it("keeps a named session's files apart: the same path in two sessions is two files", () => {
+    const artifacts = store();
+    const [mine] = artifacts.save([
+      { path: 'plot.txt', mimeType: 'text/plain', data: base64('default') },
+    ]).stored;
+    const [theirs] = artifacts.save(
+      [{ path: 'plot.txt', mimeType: 'text/plain', data: base64('left') }],
+      'left',
+    ).stored;
+    expect(mine?.uri).toBe(`artifact://${SESSION}/plot.txt`);
+    expect(theirs?.uri).toBe(`artifact://${SESSION}.left/plot.txt`);
+    expect(readFileSync(path.join(dir, 'artifacts', `${SESSION}.left`, 'plot.txt'), 'utf8')).toBe(
+      'left',
+    );
+    expect(artifacts.read(mine?.uri ?? '')?.bytes.toString()).toBe('default');
+    expect(artifacts.read(theirs?.uri ?? '')?.bytes.toString()).toBe('left');
+    expect(artifacts.list()).toHaveLength(2);
+  });
+
+  it("evicts a named session's files past the quota too", () => {
+    const artifacts = store(10);
+    artifacts.save([{ path: 'old.txt', mimeType: 'text/plain', data: base64('123456') }], 'left');
+    artifacts.save([{ path: 'new.txt', mimeType: 'text/plain', data: base64('abcdef') }], 'right');
+    expect(artifacts.list().map((file) => file.uri)).toEqual([
+      `artifact://${SESSION}.right/new.txt`,
+    ]);
+    expect(artifacts.read(`artifact://${SESSION}.left/old.txt`)).toBeUndefined();
+  });
+
   it('never writes through a link planted at the file, and says so', () => {
     const target = path.join(dir, 'target');
     writeFileSync(target, 'untouched');

@@ -170,7 +170,24 @@ describe('HistoryStore', () => {
     }
   });
 
-  it('creates the schema-version-1 table, which files written earlier have too', () => {
+  it('adds session_name to a file written before it existed; its rows are `default`', () => {
+    const store = openStore();
+    store.record(entry(store, { session: 'old' }));
+    store.close();
+    const db = new Database(path.join(stateDir, HISTORY_FILE));
+    db.exec('ALTER TABLE executions DROP COLUMN session_name');
+    db.close();
+
+    const reopened = openStore();
+    expect(reopened.recent(5, { session: 'old', sessionName: 'default' })).toHaveLength(1);
+    reopened.record(entry(reopened, { session: 'old', sessionName: 'left' }));
+    expect(
+      reopened.recent(5, { session: 'old', sessionName: 'left' }).map((r) => r.sessionName),
+    ).toEqual(['left']);
+    expect(reopened.recent(5, { session: 'old' })).toHaveLength(2);
+  });
+
+  it('creates the schema-version-1 table (plus added columns), which files written earlier have too', () => {
     // The table is derived from the record's definition: changing the record must come
     // with a new schema version and a migration, and this list with it.
     const store = openStore();
@@ -203,8 +220,10 @@ describe('HistoryStore', () => {
         'stderr_chars INTEGER NOT NULL',
         'servers TEXT NOT NULL',
         'error TEXT',
+        'session_name TEXT NOT NULL',
       ]);
       expect(columns.find((c) => c.name === 'servers')?.dflt_value).toBe("'[]'");
+      expect(columns.find((c) => c.name === 'session_name')?.dflt_value).toBe("'default'");
     } finally {
       db.close();
     }
