@@ -11,6 +11,9 @@ from typing import NamedTuple
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 SWEEP_SECONDS = 2.0
+# How long kill sweeps may go on after the stop sweeps (each finds fewer: killed copies
+# cannot fork, and the pids limit bounds the rest).
+KILL_SECONDS = 5.0
 # "max N" counts forks refused by the pids limit (cgroup v1 path, then v2).
 PIDS_EVENTS = ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events")
 
@@ -101,10 +104,28 @@ class Reaper:
             for pid in running:
                 _signal(pid, signal.SIGSTOP)
             time.sleep(0.001)  # let the stops land before looking again
-        for pid in found:
-            _signal(pid, signal.SIGKILL)
-        self._await_deaths(found, deadline + SWEEP_SECONDS)
-        return len(found)
+        killed = self._kill_all(since, found, deadline + KILL_SECONDS)
+        self._await_deaths(killed, deadline + KILL_SECONDS + SWEEP_SECONDS)
+        return len(killed)
+
+    def _kill_all(self, since: Mark, found: dict[int, _Proc], deadline: float) -> dict[int, _Proc]:
+        """SIGKILLs `found`, then sweeps again until a sweep finds none alive: when the
+        stop sweeps ran out of time (hundreds of copies sharing the CPU with us), copies
+        still running take the pids the killed ones free. Bounded by the pids limit."""
+        killed: dict[int, _Proc] = {}
+        while found:
+            for pid, proc in found.items():
+                _signal(pid, signal.SIGKILL)
+                killed[pid] = proc
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.001)  # let the kills land before looking again
+            found = {
+                pid: proc
+                for pid, proc in self._started_since(since).items()
+                if proc.state not in "ZX"
+            }
+        return killed
 
     def _started_since(self, since: Mark) -> dict[int, _Proc]:
         table: dict[int, _Proc] = {}

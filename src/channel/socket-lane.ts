@@ -1,10 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 import { processIsAlive } from '../util/process-alive.js';
+import { listenInNewFolder } from '../util/socket-folder.js';
 
 /** Where the lane's folder appears inside the sandbox (a read-only bind mount). */
 export const LANE_MOUNT = '/run/mcp-bridge';
@@ -62,32 +63,18 @@ export class SocketLane {
   /** Makes the folder and listens; rejects if the host cannot (the caller then goes without). */
   static async open(logger: Logger, parent: string = os.tmpdir()): Promise<SocketLane> {
     await removeStaleLanes(parent);
-    const hostDir = await mkdtemp(path.join(parent, `${DIR_PREFIX}${process.pid}-`));
-    try {
-      await chmod(hostDir, 0o711);
-      const server = net.createServer();
-      const lane = new SocketLane(
-        hostDir,
-        randomBytes(TOKEN_BYTES).toString('hex'),
-        server,
-        logger,
-      );
-      server.on('connection', (socket) => lane.#greet(socket));
-      const socketPath = path.join(hostDir, SOCKET_NAME);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      server.on('error', (error) => logger.warn({ err: error.message }, 'socket lane failed'));
-      await chmod(socketPath, 0o666);
-      return lane;
-    } catch (error: unknown) {
-      await rm(hostDir, { recursive: true, force: true });
-      throw error;
-    }
+    return listenInNewFolder({
+      prefix: path.join(parent, `${DIR_PREFIX}${process.pid}-`),
+      socketName: SOCKET_NAME,
+      build: (hostDir) => {
+        const server = net.createServer();
+        const token = randomBytes(TOKEN_BYTES).toString('hex');
+        const lane = new SocketLane(hostDir, token, server, logger);
+        server.on('connection', (socket) => lane.#greet(socket));
+        return { server, owner: lane };
+      },
+      onError: (error) => logger.warn({ err: error.message }, 'socket lane failed'),
+    });
   }
 
   /** Called once, when the sandbox has connected and introduced itself. */

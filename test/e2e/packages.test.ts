@@ -119,11 +119,7 @@ describeEachEngine('package installs', (engine) => {
     expect(printedJson<InstallAnswer>(again).message).toMatch(/already installed/);
 
     // No installer container outlives its install.
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.role}=${INSTALLER_ROLE}`] },
-    });
-    expect(left).toEqual([]);
+    expect(await installersOf(docker, bridge.pid)).toEqual([]);
   });
 
   it('installs a missing import automatically before the code runs, and says so', async () => {
@@ -329,11 +325,7 @@ describeEachEngine('package installs', (engine) => {
       );
       expect(index.requests).toContain('/simple/slowpkg/');
       expect(packages).not.toContain('bigpkg');
-      const left = await docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.role}=${INSTALLER_ROLE}`] },
-      });
-      expect(left).toEqual([]);
+      expect(await installersOf(docker, limited.pid)).toEqual([]);
     } finally {
       await index.close();
     }
@@ -373,3 +365,11 @@ describeEachEngine('package installs', (engine) => {
     }
   });
 });
+
+/** The installer containers a bridge started (other test files may be installing too). */
+function installersOf(docker: Dockerode, bridgePid: number): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.role}=${INSTALLER_ROLE}`, `${LABELS.ownerPid}=${bridgePid}`] },
+  });
+}

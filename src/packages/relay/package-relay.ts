@@ -1,10 +1,11 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger.js';
+import { listenInNewFolder } from '../../util/socket-folder.js';
 import { decideRelayRequest, type HostLookup } from './relay-decision.js';
 import {
   forwardRequest,
@@ -69,43 +70,31 @@ export class PackageRelay {
   static async open(options: PackageRelayOptions): Promise<PackageRelay> {
     const parent = options.parent ?? os.tmpdir();
     await removeStaleRelays(parent);
-    const hostDir = await mkdtemp(path.join(parent, `${RELAY_DIR_PREFIX}${process.pid}-`));
-    try {
-      await chmod(hostDir, 0o711);
-      const server = http.createServer({
-        maxHeaderSize: MAX_HEADER_BYTES,
-        headersTimeout: 15_000,
-        requestTimeout: 60_000,
-      });
-      server.maxConnections = MAX_CONNECTIONS;
-      const relay = new PackageRelay(hostDir, server, options);
-      server.on('connection', (socket: net.Socket) => relay.#track(socket));
-      server.on('connect', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-        void relay.#tunnel(request, socket, head);
-      });
-      server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-        void relay.#forward(request, response);
-      });
-      server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
-        relay.#malformed(error, socket),
-      );
-      const socketPath = path.join(hostDir, SOCKET_NAME);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => {
-          server.off('error', reject);
-          resolve();
+    return listenInNewFolder({
+      prefix: path.join(parent, `${RELAY_DIR_PREFIX}${process.pid}-`),
+      socketName: SOCKET_NAME,
+      build: (hostDir) => {
+        const server = http.createServer({
+          maxHeaderSize: MAX_HEADER_BYTES,
+          headersTimeout: 15_000,
+          requestTimeout: 60_000,
         });
-      });
-      server.on('error', (error) =>
-        options.logger.warn({ err: error.message }, 'package relay failed'),
-      );
-      await chmod(socketPath, 0o666);
-      return relay;
-    } catch (error: unknown) {
-      await rm(hostDir, { recursive: true, force: true });
-      throw error;
-    }
+        server.maxConnections = MAX_CONNECTIONS;
+        const relay = new PackageRelay(hostDir, server, options);
+        server.on('connection', (socket: net.Socket) => relay.#track(socket));
+        server.on('connect', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+          void relay.#tunnel(request, socket, head);
+        });
+        server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+          void relay.#forward(request, response);
+        });
+        server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+          relay.#malformed(error, socket),
+        );
+        return { server, owner: relay };
+      },
+      onError: (error) => options.logger.warn({ err: error.message }, 'package relay failed'),
+    });
   }
 
   /** The requests refused so far (the first few), for the install's message. */
