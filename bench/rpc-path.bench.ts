@@ -267,6 +267,7 @@ async function main(): Promise<void> {
       catalog,
       caller: registry,
       savedTools,
+      session: 'default',
     });
     const cannedCaller: ToolCaller = {
       callTool: (_server, _tool, args) =>
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
       catalog,
       caller: cannedCaller,
       savedTools,
+      session: 'default',
     });
 
     const host = hostPath(prepared.rpc);

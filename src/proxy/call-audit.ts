@@ -24,6 +24,8 @@ export interface ProxiedCallAudit {
 
 /** Follows one call from the sandbox's request to its answer. */
 export interface CallTracker {
+  /** The approval decision (approvals.ts), recorded with the call; `none` if never set. */
+  approved(approval: string): void;
   /** The checks passed: from now on a failure is the call's, not a refusal. */
   reached(): void;
   finished(result: CallToolResult): void;
@@ -31,6 +33,7 @@ export interface CallTracker {
 }
 
 const UNTRACKED: CallTracker = {
+  approved: () => undefined,
   reached: () => undefined,
   finished: () => undefined,
   failed: () => undefined,
@@ -51,13 +54,14 @@ function resultMessage(result: CallToolResult): string {
  */
 export function trackCall(
   audit: ProxiedCallAudit | undefined,
-  call: { server: string; tool: string; json: string },
+  call: { server: string; tool: string; json: string; session?: string },
 ): CallTracker {
   if (!audit) return UNTRACKED;
   const at = Date.now();
   const started = performance.now();
   let reached = false;
   let done = false;
+  let approval = NO_APPROVAL;
   const finish = (outcome: ProxiedCallRecord['outcome'], message: string | null) => {
     if (done) return;
     done = true;
@@ -68,18 +72,21 @@ export function trackCall(
       audit.record({
         at,
         bridge: audit.bridge,
-        session: DEFAULT_SESSION,
+        session: call.session ?? DEFAULT_SESSION,
         server: call.server,
         tool: call.tool,
         ...describeArguments(call.json, audit.storeArguments),
         outcome,
         message: message === null ? null : shortMessage(message),
         durationMs,
-        approval: NO_APPROVAL,
+        approval,
       }),
     );
   };
   return {
+    approved: (decision) => {
+      approval = decision;
+    },
     reached: () => {
       reached = true;
     },

@@ -10,7 +10,14 @@ import {
   type ToolCaller,
 } from './sandbox-rpc.js';
 import type { ProxiedCallAudit } from './call-audit.js';
+import type { ApprovalDesk } from './approvals.js';
 import type { ServerCatalog } from './server-catalog.js';
+
+/** The servers for the execute frame, the cell's request handler, and what to tell after. */
+export type PreparedServers = Required<CallServers> & {
+  /** Notices for the call's result once its cell ended (calls that ran unapproved). */
+  notices(): string[];
+};
 
 /** A server named in `servers` could not be started or listed; the message names it. */
 export class ServerLoadError extends BridgeError {
@@ -34,8 +41,12 @@ export async function prepareCallServers(
     history?: SandboxHistoryReader | undefined;
     /** The audit trail of proxied calls (call-audit.ts). */
     audit?: ProxiedCallAudit | undefined;
+    /** The session the call runs in (`default` until named sessions exist). */
+    session: string;
+    /** Approvals (approvals.ts): each call gets its own count of prompts and notices. */
+    approvals?: ApprovalDesk | undefined;
   },
-): Promise<Required<CallServers>> {
+): Promise<PreparedServers> {
   const { catalog } = context;
   const servers = await Promise.all(
     names.map(async (name): Promise<ExecuteServer> => {
@@ -63,5 +74,10 @@ export async function prepareCallServers(
       };
     }),
   );
-  return { servers, rpc: sandboxRpcHandler({ allowed: new Set(names), ...context }) };
+  const approvals = context.approvals?.forCall(context.session);
+  return {
+    servers,
+    rpc: sandboxRpcHandler({ allowed: new Set(names), ...context, approvals }),
+    notices: () => approvals?.notices() ?? [],
+  };
 }

@@ -2,12 +2,15 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { PackageManager } from '../packages/package-manager.js';
 import type { ExecutionRecord } from '../state/history-store.js';
+import type { ClockHold } from '../session/cell-clock.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
 import { DEFAULT_SESSION } from '../state/call-audit-record.js';
 import { sandboxCallView, trackCall, type ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
+import type { ApprovalOutcome, CallApprovals } from './approvals.js';
+import { resolveToolPolicy, type PolicyDecision } from './tool-policy.js';
 
 /** What answering `call_tool` needs from the running MCP clients. */
 export interface ToolCaller {
@@ -95,12 +98,32 @@ export function sandboxRpcHandler(context: {
   history?: SandboxHistoryReader | undefined;
   /** The audit trail of proxied calls; absent: nothing recorded, `calls` answers []. */
   audit?: ProxiedCallAudit | undefined;
+  /** The session the call runs in (audit trail, approvals remembered for the session). */
+  session?: string | undefined;
+  /**
+   * This call's approvals (approvals.ts); absent: nobody is asked (as with
+   * MCP_BRIDGE_APPROVALS=off), deny patterns still refuse.
+   */
+  approvals?: CallApprovals | undefined;
 }): RpcHandler {
-  const { allowed, catalog, caller, savedTools, packages, history, audit } = context;
+  const { allowed, catalog, caller, savedTools, packages, history, audit, approvals } = context;
+  const session = context.session ?? DEFAULT_SESSION;
   const requireLoaded = (server: string) => {
     if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
   };
-  return async (payload, signal) => {
+  /**
+   * Security: the policy reads the server's config and the bridge's own copy of its tool
+   * list (annotations), never anything the sandbox sent besides the tool's name.
+   */
+  const approve = (
+    call: { server: string; tool: string; args: Record<string, unknown>; argumentBytes: number },
+    wait: { signal: AbortSignal; clock: ClockHold | undefined },
+  ): Promise<ApprovalOutcome> => {
+    const listed = catalog.knownTools(call.server)?.find((tool) => tool.name === call.tool);
+    const policy = resolveToolPolicy(catalog.definition(call.server)?.tools, call.tool, listed);
+    return approvals ? approvals.decide(call, policy, wait) : Promise.resolve(unasked(policy));
+  };
+  return async (payload, signal, clock) => {
     const parsed = requestSchema.safeParse(payload);
     if (!parsed.success) {
       const type = typeof payload.type === 'string' ? payload.type : '(none)';
@@ -128,7 +151,12 @@ export function sandboxRpcHandler(context: {
         const args = request.arguments ?? {};
         const json = JSON.stringify(args);
         // Every call is audited, refusals included (call-audit.ts).
-        const tracker = trackCall(audit, { server: request.server, tool: request.tool, json });
+        const tracker = trackCall(audit, {
+          server: request.server,
+          tool: request.tool,
+          json,
+          session,
+        });
         try {
           requireLoaded(request.server);
           const size = Buffer.byteLength(json);
@@ -137,6 +165,12 @@ export function sandboxRpcHandler(context: {
               `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
             );
           }
+          const approval = await approve(
+            { server: request.server, tool: request.tool, args, argumentBytes: size },
+            { signal, clock },
+          );
+          tracker.approved(approval.approval);
+          if (!approval.run) throw new Error(approval.refusal ?? 'declined');
           tracker.reached();
           const result = await caller.callTool(request.server, request.tool, args, { signal });
           tracker.finished(result);
@@ -148,9 +182,7 @@ export function sandboxRpcHandler(context: {
       }
       case 'calls':
         return {
-          calls: (audit?.ownRecent(request.limit ?? 20, DEFAULT_SESSION) ?? []).map(
-            sandboxCallView,
-          ),
+          calls: (audit?.ownRecent(request.limit ?? 20, session) ?? []).map(sandboxCallView),
         };
       case 'query_tool_docs': {
         // Loaded servers answer live; others from the cached catalog, never by starting them.
@@ -223,5 +255,16 @@ export function sandboxRpcHandler(context: {
         return { ...(await packages.installOrRefuse(request.name, { signal })) };
       }
     }
+  };
+}
+
+/** Without approvals: deny patterns refuse, everything else runs unasked. */
+function unasked(policy: PolicyDecision): ApprovalOutcome {
+  if (policy.verdict === 'deny') {
+    return { run: false, approval: 'denied', refusal: `denied: ${policy.reason}` };
+  }
+  return {
+    run: true,
+    approval: policy.verdict === 'ask' ? 'off' : policy.byPattern ? 'allowed' : 'none',
   };
 }

@@ -17,7 +17,7 @@ import { parseRunPythonArgs } from './run-python-args.js';
 export interface ServerAccess {
   names(): string[];
   /** Starts and lists the named servers; rejects with a message naming the one that failed. */
-  prepare(names: string[]): Promise<CallServers>;
+  prepare(names: string[]): Promise<CallServers & { notices?(): string[] }>;
 }
 
 export interface RunPythonDependencies {
@@ -71,6 +71,8 @@ export async function handleRunPython(
     const report = await session.run(code, timeoutSeconds, reach, control);
     markStage('settled');
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
+    // Calls that ran without approval because the client cannot be asked (approvals).
+    report.notices.push(...(reach.notices?.() ?? []));
     const payload = reportToPayload(report, { timeoutSeconds, servers });
     markStage('payload');
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });
