@@ -87,7 +87,9 @@ export class ScriptedPerson {
         return new Promise((_resolve, reject) =>
           signal.addEventListener('abort', () => reject(new Error('cancelled by the bridge'))),
         );
-      default:
+      case 'allow once':
+      case 'allow this tool for this session':
+      case 'deny':
         return { action: 'accept', content: { decision: reply } };
     }
   }
