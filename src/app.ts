@@ -29,7 +29,9 @@ import type { Logger } from './logger.js';
 import { PackageManager } from './packages/package-manager.js';
 import { sandboxStoreMount } from './packages/package-store.js';
 import type { ProxiedCallAudit } from './proxy/call-audit.js';
+import { ApprovalDesk } from './proxy/approvals.js';
 import { prepareCallServers } from './proxy/call-servers.js';
+import { elicitationAsker } from './server/elicitation-asker.js';
 import { ServerCatalog } from './proxy/server-catalog.js';
 import { ArtifactStore } from './state/artifact-store.js';
 import { capabilitySummary } from './server/mounts-summary.js';
@@ -157,6 +159,13 @@ export class BridgeApp {
       ownRecent: (limit, session) => auditStore.recent(limit, { bridge: sessionId, session }),
     };
     const sessions = this.sessions;
+    // Approvals ask the person through this bridge's own MCP server (elicitation); the
+    // server is made below, and only asked once a call runs.
+    const approvals = new ApprovalDesk({
+      mode: config.approvals.mode,
+      timeoutMs: config.approvals.timeoutMs,
+      asker: elicitationAsker(() => this.server, config.approvals.timeoutMs),
+    });
     this.server = createMcpServer({
       config,
       session: this.session,
@@ -181,6 +190,7 @@ export class BridgeApp {
                 history.recent(limit, { session: sessionId, sessionName: session }),
             },
             audit,
+            approvals,
           }),
       },
       logger,

@@ -15,6 +15,7 @@ import { CLIENT_CONFIG_NAMES, parseClientConfigNames } from './client-configs.js
 import { displayConfig, displayEnvShape, type DisplayConfig } from './display-env.js';
 import { parseHostMounts, type HostMountSpec } from './host-mounts.js';
 import { auditConfig, auditEnvShape, type AuditConfig } from './audit-env.js';
+import { approvalsConfig, approvalsEnvShape, type ApprovalsConfig } from './approvals-env.js';
 
 /**
  * OCI runtimes the sandbox may be asked to run under. Only names whose confinement the
@@ -146,6 +147,7 @@ const envSchema = z.object({
   ...executorEnvShape,
   ...displayEnvShape,
   ...auditEnvShape,
+  ...approvalsEnvShape,
 });
 
 /** An engine address the user set; when present it is the only one the bridge uses. */
@@ -194,6 +196,8 @@ export interface BridgeConfig {
   mounts: HostMountSpec[];
   /** The audit trail of proxied calls (src/state/call-audit-store.ts). */
   audit: AuditConfig;
+  /** Approvals for proxied calls (src/proxy/approvals.ts). */
+  approvals: ApprovalsConfig;
   executor: ExecutorConfig;
   packages: PackagesConfig;
   /** Images per call, their size, structuredContent (src/config/display-env.ts). */
@@ -251,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): BridgeConfig {
     ociRuntime: e.MCP_BRIDGE_OCI_RUNTIME,
     mounts: e.MCP_BRIDGE_MOUNTS ? parseHostMounts(e.MCP_BRIDGE_MOUNTS) : [],
     audit: auditConfig(e),
+    approvals: approvalsConfig(e),
     executor: executorConfig(e),
     packages: packagesConfig(e),
     display: displayConfig(e),

@@ -27,6 +27,11 @@ export interface ServerDefinition {
   env: Record<string, string>;
   cwd: string | undefined;
   description: string | undefined;
+  /**
+   * Which of its tools the sandbox's code may call freely, only after a person approved,
+   * or never (docs/servers.md, "Approvals"); absent: every list empty (the defaults).
+   */
+  tools?: ToolPolicyConfig;
   /** The file it came from, for messages. */
   source: string;
 }
@@ -45,12 +50,29 @@ export interface LoadServerOptions {
   cwd?: string;
 }
 
+/** A server's `tools` block: glob patterns (`*`, `?`) over its tool names. */
+export interface ToolPolicyConfig {
+  allow: string[];
+  ask: string[];
+  deny: string[];
+}
+
+const toolPatterns = z.array(z.string().min(1).max(200)).max(1000).default([]);
+const toolPolicySchema = z.strictObject({
+  allow: toolPatterns,
+  ask: toolPatterns,
+  deny: toolPatterns,
+});
+
 const entrySchema = z.object({
   command: z.string().trim().min(1, 'must be a non-empty string'),
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().trim().min(1, 'must be a non-empty path').optional(),
   description: z.string().optional(),
+  // Security: a `tools` block that does not parse skips the whole server (with the reason
+  // logged), rather than running it without the policy its owner wrote.
+  tools: toolPolicySchema.optional(),
 });
 
 const fileSchema = z.object({
@@ -260,6 +282,7 @@ function definitionsIn(
       env: entry.env,
       cwd: entry.cwd === undefined ? undefined : resolveCwd(entry.cwd, file, options.home, log),
       description: entry.description ?? fileDescription,
+      ...(entry.tools ? { tools: entry.tools } : {}),
       source: file,
     });
   }

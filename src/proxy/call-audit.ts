@@ -23,6 +23,8 @@ export interface ProxiedCallAudit {
 
 /** Follows one call from the sandbox's request to its answer. */
 export interface CallTracker {
+  /** The approval decision (approvals.ts), recorded with the call; `none` if never set. */
+  approved(approval: string): void;
   /** The checks passed: from now on a failure is the call's, not a refusal. */
   reached(): void;
   finished(result: CallToolResult): void;
@@ -30,6 +32,7 @@ export interface CallTracker {
 }
 
 const UNTRACKED: CallTracker = {
+  approved: () => undefined,
   reached: () => undefined,
   finished: () => undefined,
   failed: () => undefined,
@@ -57,6 +60,7 @@ export function trackCall(
   const started = performance.now();
   let reached = false;
   let done = false;
+  let approval = NO_APPROVAL;
   const finish = (outcome: ProxiedCallRecord['outcome'], message: string | null) => {
     if (done) return;
     done = true;
@@ -74,11 +78,14 @@ export function trackCall(
         outcome,
         message: message === null ? null : shortMessage(message),
         durationMs,
-        approval: NO_APPROVAL,
+        approval,
       }),
     );
   };
   return {
+    approved: (decision) => {
+      approval = decision;
+    },
     reached: () => {
       reached = true;
     },

@@ -10,7 +10,14 @@ import {
   type ToolCaller,
 } from './sandbox-rpc.js';
 import type { ProxiedCallAudit } from './call-audit.js';
+import type { ApprovalDesk } from './approvals.js';
 import type { ServerCatalog } from './server-catalog.js';
+
+/** The servers for the execute frame, the cell's request handler, and what to tell after. */
+export type PreparedServers = Required<CallServers> & {
+  /** Notices for the call's result once its cell ended (calls that ran unapproved). */
+  notices(): string[];
+};
 
 /** A server named in `servers` could not be started or listed; the message names it. */
 export class ServerLoadError extends BridgeError {
@@ -26,7 +33,8 @@ export class ServerLoadError extends BridgeError {
 export async function prepareCallServers(
   names: readonly string[],
   context: {
-    /** The call's named session: its audit rows, `calls`, `history` and `reset` are its own. */
+    /** The call's named session: its audit rows, `calls`, `history`, `reset` and the
+     * approvals given "for this session" are its own. */
     session: string;
     /** Ends the call's session after it answers (`runtime.reset()`); absent: refused. */
     reset?: (() => void) | undefined;
@@ -38,8 +46,10 @@ export async function prepareCallServers(
     history?: SandboxHistoryReader | undefined;
     /** The audit trail of proxied calls (call-audit.ts). */
     audit?: ProxiedCallAudit | undefined;
+    /** Approvals (approvals.ts): each call gets its own count of prompts and notices. */
+    approvals?: ApprovalDesk | undefined;
   },
-): Promise<Required<CallServers>> {
+): Promise<PreparedServers> {
   const { catalog } = context;
   const servers = await Promise.all(
     names.map(async (name): Promise<ExecuteServer> => {
@@ -67,5 +77,10 @@ export async function prepareCallServers(
       };
     }),
   );
-  return { servers, rpc: sandboxRpcHandler({ allowed: new Set(names), ...context }) };
+  const approvals = context.approvals?.forCall(context.session);
+  return {
+    servers,
+    rpc: sandboxRpcHandler({ allowed: new Set(names), ...context, approvals }),
+    notices: () => approvals?.notices() ?? [],
+  };
 }

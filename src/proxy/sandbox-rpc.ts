@@ -2,12 +2,15 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { PackageManager } from '../packages/package-manager.js';
 import type { ExecutionRecord } from '../state/history-store.js';
+import type { ClockHold } from '../session/cell-clock.js';
 import type { RpcHandler } from '../session/rpc-gate.js';
 import type { SavedToolStore } from '../state/saved-tools.js';
 import { queryToolDocs } from '../upstream/tool-docs.js';
 import { markRpcStage } from '../util/rpc-timing.js';
 import { sandboxCallView, trackCall, type ProxiedCallAudit } from './call-audit.js';
 import type { ServerCatalog } from './server-catalog.js';
+import type { ApprovalOutcome, CallApprovals } from './approvals.js';
+import { resolveToolPolicy, type PolicyDecision } from './tool-policy.js';
 
 /** What answering `call_tool` needs from the running MCP clients. */
 export interface ToolCaller {
@@ -104,12 +107,30 @@ export function sandboxRpcHandler(context: {
   history?: SandboxHistoryReader | undefined;
   /** The audit trail of proxied calls; absent: nothing recorded, `calls` answers []. */
   audit?: ProxiedCallAudit | undefined;
+  /**
+   * This call's approvals (approvals.ts); absent: nobody is asked (as with
+   * MCP_BRIDGE_APPROVALS=off), deny patterns still refuse.
+   */
+  approvals?: CallApprovals | undefined;
 }): RpcHandler {
-  const { allowed, session, catalog, caller, savedTools, packages, history, audit } = context;
+  const { allowed, session, catalog, caller, savedTools, packages, history, audit, approvals } =
+    context;
   const requireLoaded = (server: string) => {
     if (!allowed.has(server)) throw new Error(`Server '${server}' is not available`);
   };
-  return async (payload, signal) => {
+  /**
+   * Security: the policy reads the server's config and the bridge's own copy of its tool
+   * list (annotations), never anything the sandbox sent besides the tool's name.
+   */
+  const approve = (
+    call: { server: string; tool: string; args: Record<string, unknown>; argumentBytes: number },
+    wait: { signal: AbortSignal; clock: ClockHold | undefined },
+  ): Promise<ApprovalOutcome> => {
+    const listed = catalog.knownTools(call.server)?.find((tool) => tool.name === call.tool);
+    const policy = resolveToolPolicy(catalog.definition(call.server)?.tools, call.tool, listed);
+    return approvals ? approvals.decide(call, policy, wait) : Promise.resolve(unasked(policy));
+  };
+  return async (payload, signal, clock) => {
     const parsed = requestSchema.safeParse(payload);
     if (!parsed.success) {
       const type = typeof payload.type === 'string' ? payload.type : '(none)';
@@ -152,6 +173,12 @@ export function sandboxRpcHandler(context: {
               `The arguments for '${request.tool}' are ${size} bytes of JSON; the limit is ${MAX_TOOL_ARGUMENT_BYTES}.`,
             );
           }
+          const approval = await approve(
+            { server: request.server, tool: request.tool, args, argumentBytes: size },
+            { signal, clock },
+          );
+          tracker.approved(approval.approval);
+          if (!approval.run) throw new Error(approval.refusal ?? 'declined');
           tracker.reached();
           markRpcStage('sent');
           const result = await caller.callTool(request.server, request.tool, args, { signal });
@@ -245,5 +272,16 @@ export function sandboxRpcHandler(context: {
         return { ...(await packages.installOrRefuse(request.name, { signal })) };
       }
     }
+  };
+}
+
+/** Without approvals: deny patterns refuse, everything else runs unasked. */
+function unasked(policy: PolicyDecision): ApprovalOutcome {
+  if (policy.verdict === 'deny') {
+    return { run: false, approval: 'denied', refusal: `denied: ${policy.reason}` };
+  }
+  return {
+    run: true,
+    approval: policy.verdict === 'ask' ? 'off' : policy.byPattern ? 'allowed' : 'none',
   };
 }

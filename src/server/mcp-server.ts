@@ -148,8 +148,9 @@ function readArtifact(store: ArtifactStore | undefined, uri: string) {
 }
 
 /**
- * The SDK checks elicitation answers with Ajv, and the bridge never elicits: Ajv is built
- * (and loaded, src/server/lazy-sdk-modules.ts) only if that ever changes.
+ * The SDK checks elicitation answers with Ajv, and the bridge elicits only to ask for an
+ * approval (src/server/elicitation-asker.ts): Ajv is built (and loaded,
+ * src/server/lazy-sdk-modules.ts) at the first prompt, not at start.
  */
 function lazyValidator(): jsonSchemaValidator {
   let real: jsonSchemaValidator | undefined;

@@ -18,10 +18,11 @@ import { parseRunPythonArgs } from './run-python-args.js';
 export interface ServerAccess {
   names(): string[];
   /**
-   * Starts and lists the named servers for a call in `session` (its requests, audit rows
-   * and `runtime.reset()` belong to that session); rejects naming the server that failed.
+   * Starts and lists the named servers for a call in `session` (its requests, audit rows,
+   * `runtime.reset()` and approvals belong to that session); rejects naming the server
+   * that failed. `notices`: what the call's result must say (e.g. calls run unapproved).
    */
-  prepare(names: string[], session: string): Promise<CallServers>;
+  prepare(names: string[], session: string): Promise<CallServers & { notices?(): string[] }>;
 }
 
 export interface RunPythonDependencies {
@@ -96,6 +97,8 @@ export async function handleRunPython(
     const report = await session.run(code, timeoutSeconds, reach, control);
     markStage('settled');
     if (dependencies.info) report.notices.push(`dependencies: ${dependencies.info}`);
+    // Calls that ran without approval because the client cannot be asked (approvals).
+    report.notices.push(...(reach.notices?.() ?? []));
     const payload = reportToPayload(report, { timeoutSeconds, servers });
     markStage('payload');
     const unrecorded = recordExecution(deps.history, { ...record, status: payload.status, report });

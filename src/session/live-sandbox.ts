@@ -22,6 +22,7 @@ import { Budget, CHANNEL_BUDGETS } from './channel-budget.js';
 import { describeSandboxDeath, stoppedReadingMessage, timeoutKillMessage } from './death-reason.js';
 import type { ExecutionRequest, ExecutionResult } from './execution.js';
 import { PendingExecution } from './pending-execution.js';
+import { CellClock } from './cell-clock.js';
 import { RpcGate, refuseWithoutServers } from './rpc-gate.js';
 import { bootSandbox } from './sandbox-boot.js';
 import type { SandboxBlueprint } from './sandbox-blueprint.js';
@@ -143,7 +144,10 @@ export class LiveSandbox {
     if (request.signal?.aborted) return Promise.resolve(cancelledBeforeStart());
     const id = this.#nextId++;
     return new Promise<ExecutionResult>((resolve) => {
-      const gate = new RpcGate(request.rpc ?? refuseWithoutServers);
+      // The timeout runs from here; the gate's handler may hold it while a person is
+      // asked to approve a call (src/proxy/approvals.ts), never the sandbox itself.
+      const clock = new CellClock(request.timeoutMs, () => this.#interrupt(execution, 'timeout'));
+      const gate = new RpcGate(request.rpc ?? refuseWithoutServers, clock);
       const settle = (result: ExecutionResult) => {
         if (this.#current === execution) this.#current = undefined;
         resolve(result);
@@ -157,7 +161,7 @@ export class LiveSandbox {
         request.display,
       );
       this.#current = execution;
-      execution.after(request.timeoutMs, () => this.#interrupt(execution, 'timeout'));
+      execution.onFinish(() => clock.stop());
       execution.onFinish(
         whenAborted(request.signal, () => this.#interrupt(execution, 'cancelled')),
       );

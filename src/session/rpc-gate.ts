@@ -1,12 +1,15 @@
 import { errorMessage } from '../errors.js';
+import type { ClockHold } from './cell-clock.js';
 
 /**
  * Answers the sandbox's requests for one cell; throws to answer with an error. `signal`
  * aborts when the cell ends, so work nobody will read (a hung tool call) is cancelled.
+ * `clock` holds the cell's timeout while the bridge waits for a person (approvals).
  */
 export type RpcHandler = (
   payload: Record<string, unknown>,
   signal: AbortSignal,
+  clock?: ClockHold,
 ) => Promise<Record<string, unknown>>;
 
 /** The handler of a call that loaded no servers: every request gets this error. */
@@ -42,6 +45,7 @@ export const RPC_LIMITS = {
  */
 export class RpcGate {
   readonly #handler: RpcHandler;
+  readonly #clock: ClockHold | undefined;
   /** Made at the cell's first request: most cells send none, and pay nothing for it. */
   #cellEnded: AbortController | undefined;
   #inFlight = 0;
@@ -49,8 +53,9 @@ export class RpcGate {
   #refused = 0;
   #closed = false;
 
-  constructor(handler: RpcHandler) {
+  constructor(handler: RpcHandler, clock?: ClockHold) {
     this.#handler = handler;
+    this.#clock = clock;
   }
 
   /** No answer is delivered after the cell ended: `answer` resolves to undefined then. */
@@ -84,7 +89,7 @@ export class RpcGate {
     this.#total += 1;
     let answer: RpcAnswer;
     try {
-      answer = { success: true, payload: await this.#handler(payload, this.#signal) };
+      answer = { success: true, payload: await this.#handler(payload, this.#signal, this.#clock) };
     } catch (error: unknown) {
       answer = { success: false, error: errorMessage(error) };
     } finally {

@@ -11,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
   type CallToolResult,
+  type ClientCapabilities,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 
@@ -52,6 +53,10 @@ export interface BridgeOptions {
   stateDir?: string;
   /** The client's name in `initialize` (some change what the bridge returns). */
   clientName?: string;
+  /** Capabilities the client declares, e.g. `{ elicitation: {} }` (default: none). */
+  clientCapabilities?: ClientCapabilities;
+  /** Runs before the client connects: set its request handlers (e.g. elicitation). */
+  setupClient?: (client: Client) => void;
 }
 
 /** What the bridge wrote to its stderr: the recent text, and how much in all. */
@@ -92,10 +97,14 @@ async function connect(
   pid: () => number | null | undefined,
   state: { stateDir: string; owned: boolean },
   stderr: StderrRecord,
-  clientName = 'bridge-e2e',
+  options: BridgeOptions,
 ): Promise<BridgeHandle> {
   const { stateDir } = state;
-  const client = new Client({ name: clientName, version: '0.0.0' });
+  const client = new Client(
+    { name: options.clientName ?? 'bridge-e2e', version: '0.0.0' },
+    options.clientCapabilities ? { capabilities: options.clientCapabilities } : undefined,
+  );
+  options.setupClient?.(client);
   await client.connect(transport);
   const bridgePid = pid();
   if (!bridgePid) throw new Error('the bridge process has no pid');
@@ -132,7 +141,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   });
   const stderr = new StderrRecord();
   transport.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk));
-  return connect(transport, () => transport.pid, state, stderr, options.clientName);
+  return connect(transport, () => transport.pid, state, stderr, options);
 }
 
 /**
@@ -153,7 +162,13 @@ export async function startBridgeProcess(options: BridgeOptions): Promise<Bridge
   );
   const stderr = new StderrRecord();
   child.stderr.on('data', (chunk: Buffer) => stderr.add(chunk));
-  const handle = await connect(new ChildProcessTransport(child), () => child.pid, state, stderr);
+  const handle = await connect(
+    new ChildProcessTransport(child),
+    () => child.pid,
+    state,
+    stderr,
+    options,
+  );
   return { ...handle, exit };
 }
 

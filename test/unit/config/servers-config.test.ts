@@ -376,3 +376,31 @@ describe('serverDefinitionHash', () => {
     expect(new Set(hashes).size).toBe(variants.length);
   });
 });
+
+describe('a server’s tools policy', () => {
+  it('reads allow, ask and deny patterns, each list defaulting to empty', () => {
+    write(path.join(stateDir, 'servers.json'), {
+      mcpServers: {
+        gh: { command: 'gh-mcp', tools: { deny: ['delete_*'], ask: ['create_?'] } },
+        plain: { command: 'plain-mcp' },
+      },
+    });
+    const [gh, plain] = load();
+    expect(gh?.tools).toEqual({ allow: [], ask: ['create_?'], deny: ['delete_*'] });
+    expect(plain?.tools).toBeUndefined();
+  });
+
+  it('skips a server whose policy does not parse, naming the problem, rather than run it unpoliced', () => {
+    write(path.join(stateDir, 'servers.json'), {
+      mcpServers: {
+        typo: { command: 'x', tools: { denied: ['*'] } },
+        notList: { command: 'x', tools: { deny: 'delete_*' } },
+        ok: { command: 'x' },
+      },
+    });
+    expect(load().map((definition) => definition.name)).toEqual(['ok']);
+    const warnings = logs.filter((line) => line.level === WARN).map((line) => line.msg);
+    expect(warnings.join('\n')).toMatch(/typo.*tools/);
+    expect(warnings.join('\n')).toMatch(/notList.*tools\.deny/);
+  });
+});
