@@ -46,7 +46,7 @@ describeEachEngine('approvals with a client that can be asked', (engine) => {
     const result = await bridge.run({
       servers,
       code: callsCode(tools),
-      timeout_seconds: timeoutSeconds,
+      timeout: timeoutSeconds,
     });
     expect(statusOf(result), describeResult(result)).toBe('success');
     return printedJson<CallsOutcome>(result);
