@@ -178,8 +178,10 @@ export class CallApprovals {
   }
 
   /**
-   * Security: the prompt holds the cell's clock, bounded: at most MCP_BRIDGE_APPROVAL_TIMEOUT
-   * per prompt, MAX_PROMPTS_PER_CALL prompts, and none after one went unanswered.
+   * Security: only a prompt on the person's screen holds the cell's clock; not the wait
+   * in line, nor an ask refused without a prompt (code that asks in a loop would
+   * otherwise keep the clock held). So a cell gains at most MCP_BRIDGE_APPROVAL_TIMEOUT
+   * per prompt, MAX_PROMPTS_PER_CALL prompts, and no prompt after one went unanswered.
    */
   async #ask(
     call: { server: string; tool: string; args: Record<string, unknown>; argumentBytes: number },
@@ -189,7 +191,6 @@ export class CallApprovals {
   ): Promise<ApprovalOutcome> {
     const { server, tool } = call;
     const seconds = this.#desk.timeoutMs / 1000;
-    const release = wait.clock?.hold() ?? (() => undefined);
     try {
       return await this.#desk.inTurn(wait.signal, async (): Promise<ApprovalOutcome> => {
         // Another prompt may have allowed it for the session meanwhile.
@@ -211,6 +212,7 @@ export class CallApprovals {
         this.#prompts += 1;
         const timer = AbortSignal.timeout(this.#desk.timeoutMs);
         let answer: PersonAnswer;
+        const release = wait.clock?.hold() ?? (() => undefined);
         try {
           answer = await this.#desk.ask(
             approvalMessage({ ...call, reason: policy.reason }),
@@ -232,6 +234,8 @@ export class CallApprovals {
             approval: 'declined',
             refusal: `declined: the approval request for '${tool}' of server '${server}' failed: ${errorMessage(error)}`,
           };
+        } finally {
+          release();
         }
         return this.#answered(answer, key, server, tool);
       });
@@ -242,8 +246,6 @@ export class CallApprovals {
         approval: 'cancelled',
         refusal: `declined: the run_python call ended while '${tool}' waited for approval`,
       };
-    } finally {
-      release();
     }
   }
 

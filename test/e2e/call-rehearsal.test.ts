@@ -3,10 +3,10 @@ import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import {
   describeResult,
+  logLines,
   payloadOf,
   startBridge,
   waitFor,
-  type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
 
@@ -17,19 +17,6 @@ import { describeEachEngine } from '../support/engines.js';
  * message on the MCP channel, no variable or `_` in the session, no output carried over,
  * and the agent's first call runs as if nothing had run before it.
  */
-
-interface LogLine {
-  msg: string;
-  ms?: number;
-}
-
-function logLines(bridge: BridgeHandle): LogLine[] {
-  return bridge
-    .stderr()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
 
 /** Rows of a table in the bridge's history file (0 when the table does not exist). */
 function rowCount(stateDir: string, table: 'executions' | 'proxied_calls'): number {

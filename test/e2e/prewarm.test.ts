@@ -3,6 +3,7 @@ import { dockerClient } from '../../src/container/docker-client.js';
 import {
   containersOwnedBy,
   describeResult,
+  logLines,
   payloadOf,
   startBridge,
   startBridgeProcess,
@@ -17,22 +18,6 @@ import { describeEachEngine } from '../support/engines.js';
  * still gives the first call its error, and the pre-warmed sandbox idles out and is
  * removed at shutdown like any other.
  */
-
-interface LogLine {
-  msg: string;
-  time: number;
-  ms?: number;
-  err?: string;
-}
-
-/** The bridge's pino lines (info level) so far. */
-function logLines(bridge: BridgeHandle): LogLine[] {
-  return bridge
-    .stderr()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
 
 const hasLine = (bridge: BridgeHandle, msg: string): boolean =>
   logLines(bridge).some((line) => line.msg === msg);

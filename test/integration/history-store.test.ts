@@ -65,7 +65,7 @@ for (let index = 0; Number(count) === 0 || index < Number(count); index += 1) {
   store.record({
     id, session: tag, tool: 'run_python', code: '# ' + id + '\\n' + filler, status: 'success',
     exitCode: 0, startedAt: now, completedAt: now, durationMs: 1, stdoutChars: 0,
-    stderrChars: 0, servers: ['memory'], error: null,
+    stderrChars: 0, servers: ['memory'], error: null, sessionName: 'default',
   });
   // Printed only once record() has returned, i.e. once the row is committed.
   writeSync(1, id + '\\n');

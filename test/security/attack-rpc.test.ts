@@ -13,6 +13,7 @@ import {
   type BridgeHandle,
 } from '../support/bridge-client.js';
 import { describeEachEngine } from '../support/engines.js';
+import { FORGE_RPC } from '../support/forged-rpc.js';
 import { expectSessionKept, setMarker } from '../support/session-marker.js';
 
 /** expect.stringMatching, typed for use inside an expected object. */
@@ -30,33 +31,6 @@ const MiB = 1024 * 1024;
 
 const serverBin = (name: string) =>
   path.join(REPO_ROOT, 'node_modules/@modelcontextprotocol', name, 'dist/index.js');
-
-/**
- * `forge(fields)` writes an `rpc_request` frame of the cell's choosing straight onto the
- * channel (the runner's own descriptor, which user code can reach), registered so that the
- * host's answer comes back to it; `forge_line(bytes)` writes any line.
- */
-const FORGE = String.raw`
-import json, os
-from concurrent.futures import Future
-from mcp._link import LINK
-from mcp_sandbox.rpc import _Request
-calls = LINK.transport
-forged_ids = iter(range(10**9, 2 * 10**9))
-def forge(fields, exec_id=None):
-    request_id = next(forged_ids)
-    frame = {"type": "rpc_request", "id": request_id,
-             "execId": calls._cell if exec_id is None else exec_id, **fields}
-    line = (json.dumps(frame) + "\n").encode()
-    future = Future()
-    with calls._lock:
-        calls._waiting[request_id] = _Request(request_id, calls._cell, line, future)
-    calls._channel.send_line(line)
-    answer = future.result(timeout=30)
-    return answer.get("payload") if answer.get("success") else "refused: " + answer.get("error", "")
-def forge_line(data):
-    calls._channel.send_line(data)
-`;
 
 describeEachEngine('attacks through the RPC channel', (engine) => {
   let bridge: BridgeHandle;
@@ -101,7 +75,7 @@ describeEachEngine('attacks through the RPC channel', (engine) => {
     await setMarker(bridge, 'before the huge arguments');
     const rssBefore = procStatusBytes(bridge.pid, 'VmRSS');
     const report = await runEverything<Record<string, string>>(
-      FORGE +
+      FORGE_RPC +
         String.raw`
 from mcp import runtime
 report = {}
@@ -135,7 +109,7 @@ print("JSON " + json.dumps(report))
   it('refuses 100,000 levels of nesting, from the runtime and forged onto the channel', async () => {
     await setMarker(bridge, 'before the deep nesting');
     const report = await runEverything<Record<string, string>>(
-      FORGE +
+      FORGE_RPC +
         String.raw`
 from mcp import runtime
 report = {}
@@ -314,7 +288,7 @@ print("JSON " + json.dumps(report))
   it('is refused when it forges request frames naming another server or another call', async () => {
     await setMarker(bridge, 'before the forged frames');
     const report = await runEverything<Record<string, unknown>>(
-      FORGE +
+      FORGE_RPC +
         String.raw`
 entity = {"name": "Mallory", "entityType": "person", "observations": ["was here"]}
 call = {"type": "call_tool", "server": "memory", "tool": "create_entities", "arguments": {"entities": [entity]}}

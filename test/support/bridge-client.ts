@@ -241,6 +241,23 @@ export function describeResult(result: CallToolResult): string {
   return `${resultText(result)}\n${JSON.stringify(result.structuredContent)}`;
 }
 
+/** A line the bridge logged (pino JSON on its stderr): the message and its fields. */
+export interface BridgeLogLine {
+  msg: string;
+  time: number;
+  ms?: number;
+  err?: string;
+}
+
+/** The bridge's pino lines so far. */
+export function logLines(bridge: Pick<BridgeHandle, 'stderr'>): BridgeLogLine[] {
+  return bridge
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as BridgeLogLine);
+}
+
 /** Parses the last stdout line that starts with `prefix` as JSON (what the code printed). */
 export function printedJson<T>(result: CallToolResult, prefix = 'JSON '): T {
   const line = (payloadOf(result).stdout ?? []).findLast((text) => text.startsWith(prefix));
