@@ -41,7 +41,7 @@ import { warmServerPaths } from './server/warm-paths.js';
 import { loadSandboxSources, type GeneratedModules } from './session/boot-modules.js';
 import type { SandboxBlueprint } from './session/sandbox-blueprint.js';
 import { SandboxSession } from './session/sandbox-session.js';
-import { DEFAULT_SESSION, SessionPool } from './session/session-pool.js';
+import { SessionPool } from './session/session-pool.js';
 import { CallAuditStore } from './state/call-audit-store.js';
 import { HistoryStore } from './state/history-store.js';
 import { planSavedToolLoad } from './state/saved-tool-loader.js';
@@ -55,6 +55,7 @@ import {
   noteMessageParsed,
 } from './util/call-timing.js';
 import { enableRpcTiming } from './util/rpc-timing.js';
+import { DEFAULT_SESSION } from './util/default-session.js';
 
 /** The composition root: the only module that knows every part of the bridge. */
 export class BridgeApp {

@@ -1,5 +1,6 @@
 import type { RunReport } from '../session/sandbox-session.js';
 import type { HistoryStore } from '../state/history-store.js';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 
 /** What the server layer needs from the history store. */
 export type HistoryWriter = Pick<HistoryStore, 'newId' | 'record'> &
@@ -41,7 +42,7 @@ export function recordExecution(
     stderrChars: entry.report?.stderr.length ?? 0,
     servers: entry.servers,
     error: entry.error ?? entry.report?.lostReason ?? null,
-    sessionName: entry.sessionName ?? 'default',
+    sessionName: entry.sessionName ?? DEFAULT_SESSION,
   });
   return failure === undefined
     ? undefined

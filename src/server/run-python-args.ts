@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 
 export interface RunPythonLimits {
   defaultTimeoutSeconds: number;
@@ -13,8 +14,6 @@ export interface RunPythonArgs {
   session: string;
 }
 
-/** The session a call without `session` runs in (and the executor toolset's, and the pre-warm's). */
-export const DEFAULT_SESSION_NAME = 'default';
 /**
  * A session name: it becomes a container label value and part of a folder name, so only
  * `[A-Za-z0-9_.-]` (`\w` is ASCII-only without the `u` flag, in JSON Schema too), 1 to 64
@@ -106,7 +105,7 @@ export function parseRunPythonArgs(raw: unknown, limits: RunPythonLimits): Parse
       code,
       servers: [...new Set(servers ?? [])],
       timeoutSeconds: Math.min(timeout ?? limits.defaultTimeoutSeconds, limits.maxTimeoutSeconds),
-      session: session ?? DEFAULT_SESSION_NAME,
+      session: session ?? DEFAULT_SESSION,
     },
   };
 }

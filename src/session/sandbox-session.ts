@@ -15,6 +15,7 @@ import {
   type ExecutionResult,
   type SandboxBlueprint,
 } from './live-sandbox.js';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 
 /** Sandboxes started for one call whose start-up cell failed, before one starts without it. */
 const MAX_STARTUP_ATTEMPTS = 3;
@@ -105,7 +106,10 @@ export class SandboxSession {
 
   constructor(deps: SessionDependencies) {
     this.#deps = deps;
-    this.#logger = deps.logger.child({ component: 'session', session: deps.name ?? 'default' });
+    this.#logger = deps.logger.child({
+      component: 'session',
+      session: deps.name ?? DEFAULT_SESSION,
+    });
   }
 
   /**

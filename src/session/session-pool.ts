@@ -1,10 +1,9 @@
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { removeOwnSandboxes } from '../container/leftovers.js';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 import type { SandboxSession } from './sandbox-session.js';
 
-/** The session of calls that name none, of the executor toolset and of the pre-warm. */
-export const DEFAULT_SESSION = 'default';
 /** Notices of forgotten sessions kept for their next call, at most this many. */
 const MAX_REMEMBERED_NOTICES = 64;
 

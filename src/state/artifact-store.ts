@@ -12,6 +12,7 @@ import {
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 
 /** A file a call returned, as the sandbox sent it (checked by the session layer). */
 export interface ArtifactInput {
@@ -36,9 +37,6 @@ const URI_SCHEME = 'artifact://';
 const EMBED_TEXT_BYTES = 8 * 1024;
 const WRITE_FLAGS =
   constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-
-/** The named session whose files keep the bridge's own folder (older URIs unchanged). */
-const DEFAULT_SESSION_NAME = 'default';
 
 /**
  * The files calls returned, copied to `<state dir>/artifacts/<session>/<path>` so they
@@ -76,7 +74,7 @@ export class ArtifactStore {
   /** Stores the files; returns them as stored and notices for those that could not be. */
   save(
     files: ArtifactInput[],
-    sessionName: string = DEFAULT_SESSION_NAME,
+    sessionName: string = DEFAULT_SESSION,
   ): { stored: StoredArtifact[]; notices: string[] } {
     const stored: StoredArtifact[] = [];
     const notices: string[] = [];
@@ -107,13 +105,13 @@ export class ArtifactStore {
     return { stored, notices };
   }
 
-  uriOf(relative: string, sessionName: string = DEFAULT_SESSION_NAME): string {
+  uriOf(relative: string, sessionName: string = DEFAULT_SESSION): string {
     const folder = this.#folderOf(sessionName);
     return `${URI_SCHEME}${folder}/${relative.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   #folderOf(sessionName: string): string {
-    return sessionName === DEFAULT_SESSION_NAME ? this.#session : `${this.#session}.${sessionName}`;
+    return sessionName === DEFAULT_SESSION ? this.#session : `${this.#session}.${sessionName}`;
   }
 
   /** This process's artifacts still on disk, oldest first. */

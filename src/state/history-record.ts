@@ -1,3 +1,5 @@
+import { DEFAULT_SESSION } from '../util/default-session.js';
+
 /**
  * One execution in the history, defined once: RECORD_FIELDS names every field with its
  * SQLite column. The record's type, the table's columns, the row's type and the mapping
@@ -44,7 +46,7 @@ const RECORD_FIELDS = {
    * The named session it ran in (run_python's `session`). Added to older files without a
    * version bump (history-schema.ts): its default lets older bridges insert without it.
    */
-  sessionName: { type: 'TEXT', defaultText: 'default' },
+  sessionName: { type: 'TEXT', defaultText: DEFAULT_SESSION },
 } as const satisfies Record<string, FieldSpec>;
 
 type Fields = typeof RECORD_FIELDS;

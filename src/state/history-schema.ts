@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { columnDefinitions } from './history-record.js';
+import { DEFAULT_SESSION } from '../util/default-session.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -21,7 +22,9 @@ const CREATE_TABLE = `
  * Columns added after schema version 1, each with a default so that older bridges (which
  * name their columns) still insert: added when missing, without a version bump.
  */
-const ADDED_COLUMNS = [{ name: 'session_name', definition: "TEXT NOT NULL DEFAULT 'default'" }];
+const ADDED_COLUMNS = [
+  { name: 'session_name', definition: `TEXT NOT NULL DEFAULT '${DEFAULT_SESSION}'` },
+];
 
 /** Owner reads walk this index (entries are (session, rowid): newest last). */
 const SESSION_INDEX = 'executions_session';

@@ -1,11 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { SandboxSession } from '../../../src/session/sandbox-session.js';
-import {
-  DEFAULT_SESSION,
-  SessionLimitError,
-  SessionPool,
-} from '../../../src/session/session-pool.js';
+import { SessionLimitError, SessionPool } from '../../../src/session/session-pool.js';
+import { DEFAULT_SESSION } from '../../../src/util/default-session.js';
 
 /** A session as the pool sees it: whether it holds a sandbox, its notices, its resets. */
 class FakeSession {
