@@ -1,5 +1,6 @@
 import type { ApprovalMode } from '../config/approvals-env.js';
 import { errorMessage } from '../errors.js';
+import { deferred } from '../util/deferred.js';
 import type { ClockHold } from '../session/cell-clock.js';
 import { approvalMessage } from './approval-message.js';
 import type { PolicyDecision } from './tool-policy.js';
@@ -91,14 +92,13 @@ export class ApprovalDesk {
    */
   async inTurn<T>(signal: AbortSignal, prompt: () => Promise<T>): Promise<T> {
     const before = this.#line;
-    let done: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    this.#line = before.then(() => mine);
+    const mine = deferred<void>();
+    this.#line = before.then(() => mine.promise);
     try {
       await untilAborted(before, signal);
       return await prompt();
     } finally {
-      done();
+      mine.resolve();
     }
   }
 
